@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Sets up (packaging/setup.sh), builds and runs every test:
+#   1. the GoogleTest suites of the Release build (ctest);
+#   2. the sm_formats unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer;
+#   3. each libFuzzer target for SM_FUZZ_SECONDS (default 60) on its seed corpus.
+# Exits non-zero if anything fails.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$here"
+fuzz_seconds="${SM_FUZZ_SECONDS:-60}"
+jobs="$(nproc)"
+
+bash packaging/setup.sh
+
+echo "== unit tests (Release build)"
+ctest --test-dir build --output-on-failure -j "$jobs"
+
+echo "== sm_formats tests under ASan + UBSan"
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSM_WITH_TORCH=OFF -DSM_SANITIZE=ON >/dev/null
+cmake --build build-asan --target sm_formats_tests --parallel "$jobs"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ./build-asan/tests/sm_formats_tests --gtest_brief=1
+
+echo "== fuzzers, ${fuzz_seconds}s each"
+CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSM_WITH_TORCH=OFF \
+  -DSM_BUILD_TESTS=OFF -DSM_BUILD_FUZZERS=ON -DSM_SANITIZE=ON >/dev/null
+cmake --build build-fuzz --parallel "$jobs"
+for target in fuzz_safetensors fuzz_unpickler fuzz_torch_zip; do
+  corpus="$(mktemp -d)"
+  case "$target" in
+    fuzz_safetensors) find tests/data -name '*.safetensors' -size -64k -exec cp {} "$corpus/" \; ;;
+    fuzz_unpickler)  # the pickles inside the checkpoint fixtures
+      python3 -c 'import sys, zipfile
+for i, path in enumerate(sys.argv[2:]):
+    try:
+        z = zipfile.ZipFile(path)
+    except Exception:
+        continue
+    for name in z.namelist():
+        if name.endswith("data.pkl"):
+            open(f"{sys.argv[1]}/{i}.pkl", "wb").write(z.read(name))' "$corpus" tests/data/ckpt/* ;;
+    fuzz_torch_zip) find tests/data/ckpt -type f -size -64k -exec cp {} "$corpus/" \; ;;
+  esac
+  echo "-- $target ($(ls "$corpus" | wc -l) seeds)"
+  log="$(mktemp)"
+  set +e
+  ./build-fuzz/fuzz/"$target" -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 \
+    -print_final_stats=1 "$corpus" >"$log" 2>&1
+  status=$?
+  set -e
+  grep -E "^stat::number_of_executed_units|ERROR|SUMMARY|Done [0-9]+ runs" "$log" || true
+  rm -rf "$corpus"
+  if [[ $status -ne 0 ]]; then tail -n 60 "$log"; echo "$target found a crash (status $status)"; exit 1; fi
+  rm -f "$log"
+done
+echo "== all tests passed"
