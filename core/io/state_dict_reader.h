@@ -1,0 +1,18 @@
+#pragma once
+// Opens any weights file we read (safetensors or PyTorch zip checkpoint),
+// choosing the reader by the file's first bytes, not its extension.
+#include <string>
+
+#include "core/io/state_dict_index.h"
+
+namespace sm::io {
+
+enum class WeightsFormat { Safetensors, TorchZip, Unknown };
+
+/// Looks at the first bytes only.
+WeightsFormat sniffWeightsFormat(const std::string& path);
+
+/// Throws CheckpointError naming the file for anything unreadable.
+StateDictIndex readStateDict(const std::string& path);
+
+}  // namespace sm::io
