@@ -1,0 +1,35 @@
+#pragma once
+// A small command-line parser: `--name value`, `--name=value`, `--flag`,
+// positionals. Unknown options are usage errors, reported by name.
+#include <map>
+#include <optional>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace sm::cli {
+
+/// A mistake in the command line: the CLI prints it with the usage and exits 2.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class Args {
+ public:
+  /// `valued`: options that take a value; `flags`: options that do not.
+  Args(const std::vector<std::string>& argv, const std::set<std::string>& valued, const std::set<std::string>& flags);
+  bool flag(const std::string& name) const { return flags_.count(name) > 0; }
+  std::optional<std::string> value(const std::string& name) const;
+  /// An integer option within [min, max]; `fallback` when absent.
+  int intValue(const std::string& name, int fallback, int min, int max) const;
+  const std::vector<std::string>& positionals() const { return positionals_; }
+
+ private:
+  std::map<std::string, std::string> values_;
+  std::set<std::string> flags_;
+  std::vector<std::string> positionals_;
+};
+
+}  // namespace sm::cli

@@ -1,0 +1,24 @@
+// stillmoving-studio: the Qt GUI. Sets up the application, translations and
+// the engine's threads, then shows the main window.
+#include <QApplication>
+#include <QLocale>
+#include <QTranslator>
+
+#include "core/engine/runtime.h"
+#include "ui/main_window.h"
+#include "ui/panels/model_panel.h"
+#include "ui/preferences_dialog.h"
+
+int main(int argc, char** argv) {
+  QApplication app(argc, argv);
+  QApplication::setOrganizationName("StillMoving");
+  QApplication::setApplicationName("Still-Moving Studio");
+  QApplication::setApplicationVersion(SM_VERSION);
+  QTranslator translator;
+  if (translator.load(QLocale(), "stillmoving", "_", ":/i18n")) QApplication::installTranslator(&translator);
+  sm::engine::configureThreads(sm::ui::PreferencesDialog::savedThreads());
+  sm::ui::MainWindow window;
+  window.show();
+  for (const QString& path : QApplication::arguments().mid(1)) window.modelPanel()->openModel(path);
+  return app.exec();
+}
