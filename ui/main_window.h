@@ -1,0 +1,29 @@
+#pragma once
+// The Studio's main window: models, (soon) data preview, training and
+// generation tabs; errors are shown in a dialog and the window keeps running.
+#include <QMainWindow>
+
+namespace sm::ui {
+
+class ModelPanel;
+class LossPlot;
+
+class MainWindow : public QMainWindow {
+  Q_OBJECT
+ public:
+  explicit MainWindow(QWidget* parent = nullptr);
+  ModelPanel* modelPanel() const { return models_; }
+
+ public Q_SLOTS:
+  void openModelFile();
+  void openModelFolder();
+  void showError(const QString& path, const QString& message);
+
+ private:
+  void buildMenus();
+  void updateStatus();
+  ModelPanel* models_;
+  LossPlot* lossPlot_;
+};
+
+}  // namespace sm::ui
