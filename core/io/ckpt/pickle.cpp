@@ -2,8 +2,8 @@
 
 #include <charconv>
 #include <cmath>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <optional>
@@ -82,7 +82,8 @@ PickleValue PickleValue::bytes(std::string value) {
 }
 
 PickleValue PickleValue::container(Kind kind) {
-  if (kind != Kind::List && kind != Kind::Tuple && kind != Kind::Dict && kind != Kind::Set) wrongKind(kind, "container");
+  if (kind != Kind::List && kind != Kind::Tuple && kind != Kind::Dict && kind != Kind::Set)
+    wrongKind(kind, "container");
   PickleValue v;
   v.kind_ = kind;
   v.payload_ = std::make_shared<PickleContainer>();
@@ -277,9 +278,9 @@ enum class Callable {
 
 const std::unordered_map<std::string_view, DType>& storageTypes() {
   static const std::unordered_map<std::string_view, DType> types = {
-      {"torch.FloatStorage", DType::F32},  {"torch.HalfStorage", DType::F16},  {"torch.BFloat16Storage", DType::BF16},
-      {"torch.DoubleStorage", DType::F64}, {"torch.LongStorage", DType::I64},  {"torch.IntStorage", DType::I32},
-      {"torch.ShortStorage", DType::I16},  {"torch.CharStorage", DType::I8},   {"torch.ByteStorage", DType::U8},
+      {"torch.FloatStorage", DType::F32},  {"torch.HalfStorage", DType::F16},   {"torch.BFloat16Storage", DType::BF16},
+      {"torch.DoubleStorage", DType::F64}, {"torch.LongStorage", DType::I64},   {"torch.IntStorage", DType::I32},
+      {"torch.ShortStorage", DType::I16},  {"torch.CharStorage", DType::I8},    {"torch.ByteStorage", DType::U8},
       {"torch.BoolStorage", DType::Bool},  {"torch.UntypedStorage", DType::U8},
   };
   return types;
@@ -506,25 +507,27 @@ PickleValue Unpickler::load() {
 bool Unpickler::step(uint8_t op) {
   using Kind = PickleValue::Kind;
   switch (op) {
-    case 0x80: if (u8() > 5) fail("unknown pickle protocol"); break;                    // PROTO
-    case 0x95: le(8); break;                                                             // FRAME: framing is advisory
-    case '.': return false;                                                              // STOP
-    case '(':                                                                            // MARK
+    case 0x80:
+      if (u8() > 5) fail("unknown pickle protocol");
+      break;                  // PROTO
+    case 0x95: le(8); break;  // FRAME: framing is advisory
+    case '.': return false;   // STOP
+    case '(':                 // MARK
       if (marks_.size() >= kMaxMarkDepth) fail("MARKs nested too deep");
       marks_.push_back(stack_.size());
       break;
-    case '0': pop(); break;                                                              // POP
-    case '1': popToMark(); break;                                                        // POP_MARK
-    case '2': push(top()); break;                                                        // DUP
-    case 'N': push({}); break;                                                           // NONE
-    case 0x88: push(PickleValue::boolean(true)); break;                                  // NEWTRUE
-    case 0x89: push(PickleValue::boolean(false)); break;                                 // NEWFALSE
-    case 'J': push(PickleValue::integer(static_cast<int32_t>(le(4)))); break;            // BININT
-    case 'K': push(PickleValue::integer(u8())); break;                                   // BININT1
-    case 'M': push(PickleValue::integer(static_cast<int64_t>(le(2)))); break;            // BININT2
-    case 0x8a: pushLong(u8()); break;                                                    // LONG1
-    case 0x8b: pushLong(le(4)); break;                                                   // LONG4
-    case 'G': {                                                                          // BINFLOAT, big-endian
+    case '0': pop(); break;                                                    // POP
+    case '1': popToMark(); break;                                              // POP_MARK
+    case '2': push(top()); break;                                              // DUP
+    case 'N': push({}); break;                                                 // NONE
+    case 0x88: push(PickleValue::boolean(true)); break;                        // NEWTRUE
+    case 0x89: push(PickleValue::boolean(false)); break;                       // NEWFALSE
+    case 'J': push(PickleValue::integer(static_cast<int32_t>(le(4)))); break;  // BININT
+    case 'K': push(PickleValue::integer(u8())); break;                         // BININT1
+    case 'M': push(PickleValue::integer(static_cast<int64_t>(le(2)))); break;  // BININT2
+    case 0x8a: pushLong(u8()); break;                                          // LONG1
+    case 0x8b: pushLong(le(4)); break;                                         // LONG4
+    case 'G': {                                                                // BINFLOAT, big-endian
       uint64_t bits = 0;
       for (int i = 0; i < 8; ++i) bits = (bits << 8) | u8();
       double d;
@@ -532,80 +535,80 @@ bool Unpickler::step(uint8_t op) {
       push(PickleValue::real(d));
       break;
     }
-    case 'X': push(PickleValue::string(text(le(4)))); break;                             // BINUNICODE
-    case 0x8c: push(PickleValue::string(text(u8()))); break;                             // SHORT_BINUNICODE
-    case 0x8d: push(PickleValue::string(text(le(8)))); break;                            // BINUNICODE8
-    case 'U': push(PickleValue::string(text(u8()))); break;                              // SHORT_BINSTRING
-    case 'T': push(PickleValue::string(text(le(4)))); break;                             // BINSTRING
-    case 'C': push(PickleValue::bytes(text(u8()))); break;                               // SHORT_BINBYTES
-    case 'B': push(PickleValue::bytes(text(le(4)))); break;                              // BINBYTES
-    case 0x8e: push(PickleValue::bytes(text(le(8)))); break;                             // BINBYTES8
-    case '}': push(PickleValue::container(Kind::Dict)); break;                           // EMPTY_DICT
-    case ']': push(PickleValue::container(Kind::List)); break;                           // EMPTY_LIST
-    case ')': push(PickleValue::container(Kind::Tuple)); break;                          // EMPTY_TUPLE
-    case 0x8f: push(PickleValue::container(Kind::Set)); break;                           // EMPTY_SET
-    case 't':                                                                            // TUPLE
-    case 0x91: {                                                                         // FROZENSET
+    case 'X': push(PickleValue::string(text(le(4)))); break;     // BINUNICODE
+    case 0x8c: push(PickleValue::string(text(u8()))); break;     // SHORT_BINUNICODE
+    case 0x8d: push(PickleValue::string(text(le(8)))); break;    // BINUNICODE8
+    case 'U': push(PickleValue::string(text(u8()))); break;      // SHORT_BINSTRING
+    case 'T': push(PickleValue::string(text(le(4)))); break;     // BINSTRING
+    case 'C': push(PickleValue::bytes(text(u8()))); break;       // SHORT_BINBYTES
+    case 'B': push(PickleValue::bytes(text(le(4)))); break;      // BINBYTES
+    case 0x8e: push(PickleValue::bytes(text(le(8)))); break;     // BINBYTES8
+    case '}': push(PickleValue::container(Kind::Dict)); break;   // EMPTY_DICT
+    case ']': push(PickleValue::container(Kind::List)); break;   // EMPTY_LIST
+    case ')': push(PickleValue::container(Kind::Tuple)); break;  // EMPTY_TUPLE
+    case 0x8f: push(PickleValue::container(Kind::Set)); break;   // EMPTY_SET
+    case 't':                                                    // TUPLE
+    case 0x91: {                                                 // FROZENSET
       push(makeSequence(op == 't' ? Kind::Tuple : Kind::Set, popToMark()));
       break;
     }
-    case 0x85:                                                                           // TUPLE1
-    case 0x86:                                                                           // TUPLE2
-    case 0x87: {                                                                         // TUPLE3
+    case 0x85:    // TUPLE1
+    case 0x86:    // TUPLE2
+    case 0x87: {  // TUPLE3
       size_t n = op - 0x84u;
       std::vector<PickleValue> items(n);
       for (size_t i = n; i-- > 0;) items[i] = pop();
       push(makeSequence(Kind::Tuple, std::move(items)));
       break;
     }
-    case 'a': {                                                                          // APPEND
+    case 'a': {  // APPEND
       PickleValue v = pop();
       addToContainer(top(), {std::move(v)}, Kind::List);
       break;
     }
-    case 'e': {                                                                          // APPENDS
+    case 'e': {  // APPENDS
       auto items = popToMark();
       addToContainer(top(), std::move(items), Kind::List);
       break;
     }
-    case 0x90: {                                                                         // ADDITEMS
+    case 0x90: {  // ADDITEMS
       auto items = popToMark();
       addToContainer(top(), std::move(items), Kind::Set);
       break;
     }
-    case 's': {                                                                          // SETITEM
+    case 's': {  // SETITEM
       PickleValue value = pop();
       PickleValue key = pop();
       addToContainer(top(), {std::move(key), std::move(value)}, Kind::Dict);
       break;
     }
-    case 'u': {                                                                          // SETITEMS
+    case 'u': {  // SETITEMS
       auto items = popToMark();
       if (items.size() % 2) fail("SETITEMS with an odd number of items");
       addToContainer(top(), std::move(items), Kind::Dict);
       break;
     }
-    case 'q': memoPut(u8()); break;                                                      // BINPUT
-    case 'r': memoPut(le(4)); break;                                                     // LONG_BINPUT
-    case 0x94: memoPut(memo_.size()); break;                                             // MEMOIZE
-    case 'h': memoGet(u8()); break;                                                      // BINGET
-    case 'j': memoGet(le(4)); break;                                                     // LONG_BINGET
-    case 'c': {                                                                          // GLOBAL
+    case 'q': memoPut(u8()); break;           // BINPUT
+    case 'r': memoPut(le(4)); break;          // LONG_BINPUT
+    case 0x94: memoPut(memo_.size()); break;  // MEMOIZE
+    case 'h': memoGet(u8()); break;           // BINGET
+    case 'j': memoGet(le(4)); break;          // LONG_BINGET
+    case 'c': {                               // GLOBAL
       std::string module = line();
       pushGlobal(std::move(module), line());
       break;
     }
-    case 0x93: {                                                                         // STACK_GLOBAL
+    case 0x93: {  // STACK_GLOBAL
       PickleValue name = pop();
       PickleValue module = pop();
       if (!name.is(Kind::String) || !module.is(Kind::String)) fail("STACK_GLOBAL needs two strings");
       pushGlobal(module.asString(), name.asString());
       break;
     }
-    case 'R': reduce(false); break;                                                      // REDUCE
-    case 0x81: reduce(true); break;                                                      // NEWOBJ
-    case 'b': build(); break;                                                            // BUILD
-    case 'Q': persistentLoad(); break;                                                   // BINPERSID
+    case 'R': reduce(false); break;     // REDUCE
+    case 0x81: reduce(true); break;     // NEWOBJ
+    case 'b': build(); break;           // BUILD
+    case 'Q': persistentLoad(); break;  // BINPERSID
     default: {
       char hex[8];
       std::snprintf(hex, sizeof hex, "0x%02x", op);
@@ -711,7 +714,8 @@ void Unpickler::persistentLoad() {
       !f[2].is(Kind::String) || !f[3].is(Kind::String) || !f[4].is(Kind::Int))
     fail("persistent id is not ('storage', type, key, location, numel)");
   auto type = storageTypes().find(f[1].asGlobal().qualifiedName());
-  if (type == storageTypes().end()) fail("persistent id names " + printable(f[1].asGlobal().qualifiedName()) + ", not a storage type");
+  if (type == storageTypes().end())
+    fail("persistent id names " + printable(f[1].asGlobal().qualifiedName()) + ", not a storage type");
   const std::string& key = f[2].asString();
   if (key.empty() || key.size() > 64 || key.find_first_of("/\\") != std::string::npos)
     fail("bad storage key '" + printable(key) + "'");
@@ -801,7 +805,8 @@ std::vector<int64_t> Unpickler::intTuple(const PickleValue& value, const char* w
   if (items.size() > kMaxDims) fail(std::string("tensor ") + what + " has too many dimensions");
   std::vector<int64_t> out;
   for (const auto& v : items) {
-    if (!v.is(Kind::Int) || v.asInt() < 0) fail(std::string("tensor ") + what + " holds a non-integer or a negative value");
+    if (!v.is(Kind::Int) || v.asInt() < 0)
+      fail(std::string("tensor ") + what + " holds a non-integer or a negative value");
     out.push_back(v.asInt());
   }
   return out;
@@ -816,20 +821,21 @@ void Unpickler::checkView(const TensorRef& t) {
   for (size_t k = 0; k < t.size.size(); ++k) {
     if (__builtin_mul_overflow(numel, t.size[k], &numel)) fail("tensor has too many elements");
     int64_t span = 0;
-    if (t.size[k] > 0 && (__builtin_mul_overflow(t.size[k] - 1, t.stride[k], &span) ||
-                          __builtin_add_overflow(last, span, &last)))
+    if (t.size[k] > 0 &&
+        (__builtin_mul_overflow(t.size[k] - 1, t.stride[k], &span) || __builtin_add_overflow(last, span, &last)))
       fail("tensor view offset overflows");
   }
   if (numel > 0 && last >= t.storage.numel)
-    fail("tensor view reaches element " + std::to_string(last) + " of a storage of " +
-         std::to_string(t.storage.numel) + " elements");
+    fail("tensor view reaches element " + std::to_string(last) + " of a storage of " + std::to_string(t.storage.numel) +
+         " elements");
 }
 
 // _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])
 // _rebuild_tensor(storage, storage_offset, size, stride)
 PickleValue Unpickler::rebuildTensor(const std::vector<PickleValue>& args, size_t minArgs) {
   using Kind = PickleValue::Kind;
-  if (args.size() < minArgs || args.size() > 7) fail("tensor rebuild called with " + std::to_string(args.size()) + " arguments");
+  if (args.size() < minArgs || args.size() > 7)
+    fail("tensor rebuild called with " + std::to_string(args.size()) + " arguments");
   if (!args[0].is(Kind::Storage)) fail("tensor rebuild without a storage");
   if (!args[1].is(Kind::Int) || args[1].asInt() < 0) fail("tensor storage offset is not a non-negative integer");
   TensorRef t;

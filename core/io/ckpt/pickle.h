@@ -101,8 +101,9 @@ class PickleValue {
   const PickleContainer& containerRef() const;
 
   Kind kind_ = Kind::None;
-  std::variant<std::monostate, bool, int64_t, double, std::shared_ptr<const std::string>, std::shared_ptr<PickleContainer>,
-               std::shared_ptr<const TensorRef>, std::shared_ptr<const StorageRef>, std::shared_ptr<const GlobalRef>>
+  std::variant<std::monostate, bool, int64_t, double, std::shared_ptr<const std::string>,
+               std::shared_ptr<PickleContainer>, std::shared_ptr<const TensorRef>, std::shared_ptr<const StorageRef>,
+               std::shared_ptr<const GlobalRef>>
       payload_;
 };
 

@@ -62,8 +62,9 @@ void checkByteOrder(const ZipArchive& zip, const std::string& root) {
   while (!order.empty() && (order.back() == '\n' || order.back() == '\r' || order.back() == ' ')) order.pop_back();
   if (order == "little") return;
   if (order == "big")
-    throw CheckpointError(zip.path(), "the checkpoint was saved on a big-endian machine, which is not supported: "
-                                      "re-save it on a little-endian one or convert to safetensors");
+    throw CheckpointError(zip.path(),
+                          "the checkpoint was saved on a big-endian machine, which is not supported: "
+                          "re-save it on a little-endian one or convert to safetensors");
   throw CheckpointError(zip.path(), entry->name, "unknown byte order");
 }
 
@@ -76,7 +77,8 @@ class StorageTable {
     auto it = cache_.find(storage.key);
     if (it == cache_.end()) {
       const ZipEntry* entry = zip_.find(root_ + "/data/" + storage.key);
-      if (!entry) throw CheckpointError(zip_.path(), tensorName, "its storage record data/" + storage.key + " is missing");
+      if (!entry)
+        throw CheckpointError(zip_.path(), tensorName, "its storage record data/" + storage.key + " is missing");
       it = cache_.emplace(storage.key, zip_.read(*entry)).first;
     }
     size_t needed = 0;

@@ -55,7 +55,8 @@ const ZipEntry* ZipArchive::find(std::string_view name) const {
 }
 
 size_t ZipArchive::findEndRecord() const {
-  if (size_ < kEndRecordSize) throw CheckpointError(path_, "not a ZIP archive: too short for an end-of-directory record");
+  if (size_ < kEndRecordSize)
+    throw CheckpointError(path_, "not a ZIP archive: too short for an end-of-directory record");
   size_t lowest = size_ > kMaxEndRecordSearch ? size_ - kMaxEndRecordSearch : 0;
   // Search backwards: the record is normally the last 22 bytes, but a
   // comment may follow it. A match must leave room for its own comment.
@@ -90,7 +91,8 @@ void ZipArchive::readZip64EndRecord(size_t endRecord, Directory& directory) cons
     throw CheckpointError(path_, "ZIP64 end-of-directory record lies outside the file");
   const std::byte* p = data_ + recordOffset;
   if (le32(p) != kZip64EndRecordSig) throw CheckpointError(path_, "ZIP64 end-of-directory record has a bad signature");
-  if (le32(p + 16) != 0 || le32(p + 20) != 0) throw CheckpointError(path_, "multi-part ZIP64 archives are not supported");
+  if (le32(p + 16) != 0 || le32(p + 20) != 0)
+    throw CheckpointError(path_, "multi-part ZIP64 archives are not supported");
   directory.entryCount = le64(p + 32);
   directory.size = le64(p + 40);
   directory.offset = le64(p + 48);
@@ -143,7 +145,8 @@ void ZipArchive::applyZip64Extra(std::span<const std::byte> extra, ZipEntry& ent
   while (pos + 4 <= extra.size()) {
     uint16_t id = le16(extra.data() + pos);
     size_t length = le16(extra.data() + pos + 2);
-    if (length > extra.size() - pos - 4) throw CheckpointError(path_, entry.name, "ZIP extra field runs past its header");
+    if (length > extra.size() - pos - 4)
+      throw CheckpointError(path_, entry.name, "ZIP extra field runs past its header");
     if (id == kZip64ExtraId) {
       const std::byte* field = extra.data() + pos + 4;
       size_t used = 0;

@@ -93,9 +93,10 @@ TEST(TorchCheckpoint, ReadsEveryStorageDtypeWithValues) {
     DType dtype;
     double step;
   };
-  for (Case c : {Case{"float32", DType::F32, 0.5}, Case{"float16", DType::F16, 0.25}, Case{"bfloat16", DType::BF16, 0.5},
-                 Case{"float64", DType::F64, 0.125}, Case{"int64", DType::I64, 1000}, Case{"int32", DType::I32, 100},
-                 Case{"int16", DType::I16, 10}, Case{"int8", DType::I8, 1}}) {
+  for (Case c :
+       {Case{"float32", DType::F32, 0.5}, Case{"float16", DType::F16, 0.25}, Case{"bfloat16", DType::BF16, 0.5},
+        Case{"float64", DType::F64, 0.125}, Case{"int64", DType::I64, 1000}, Case{"int32", DType::I32, 100},
+        Case{"int16", DType::I16, 10}, Case{"int8", DType::I8, 1}}) {
     const TensorInfo& t = get(index, c.name);
     EXPECT_EQ(t.dtype, c.dtype) << c.name;
     EXPECT_EQ(t.shape, (std::vector<int64_t>{2, 3})) << c.name;
@@ -292,7 +293,9 @@ std::string unicode(const std::string& s) {
 std::string tensorPickle(int numel, int storageNumel) {
   return "\x80\x02}(" + unicode("w") + "ctorch._utils\n_rebuild_tensor_v2\n((" + unicode("storage") +
          "ctorch\nFloatStorage\n" + unicode("0") + unicode("cpu") + "K" + static_cast<char>(storageNumel) +
-         "tQK\x00K"s + static_cast<char>(numel) + "\x85K\x01\x85\x89" "ccollections\nOrderedDict\n)RtRu.";
+         "tQK\x00K"s + static_cast<char>(numel) +
+         "\x85K\x01\x85\x89"
+         "ccollections\nOrderedDict\n)RtRu.";
 }
 
 StateDictIndex parse(const std::string& zip) {
@@ -309,8 +312,8 @@ std::string parseFailure(const std::string& zip) {
 }
 
 TEST(TorchCheckpoint, ParsesHandMadeArchive) {
-  std::string zip = buildZip({{"x/data.pkl", tensorPickle(2, 2)}, {"x/byteorder", "little"},
-                              {"x/data/0", std::string(8, '\0')}});
+  std::string zip =
+      buildZip({{"x/data.pkl", tensorPickle(2, 2)}, {"x/byteorder", "little"}, {"x/data/0", std::string(8, '\0')}});
   StateDictIndex index = parse(zip);
   EXPECT_EQ(index.size(), 1u);
   EXPECT_EQ(index.owner, nullptr);
@@ -318,8 +321,8 @@ TEST(TorchCheckpoint, ParsesHandMadeArchive) {
 }
 
 TEST(TorchCheckpoint, RefusesBigEndian) {
-  std::string zip = buildZip({{"x/data.pkl", tensorPickle(2, 2)}, {"x/byteorder", "big"},
-                              {"x/data/0", std::string(8, '\0')}});
+  std::string zip =
+      buildZip({{"x/data.pkl", tensorPickle(2, 2)}, {"x/byteorder", "big"}, {"x/data/0", std::string(8, '\0')}});
   EXPECT_NE(parseFailure(zip).find("big-endian"), std::string::npos);
 }
 
@@ -342,7 +345,11 @@ TEST(TorchCheckpoint, RefusesArchivesWithoutPickleOrFolder) {
 TEST(TorchCheckpoint, BoundsWalksOfSharedDicts) {
   // 30 levels of {"a": previous, "b": previous}: 2^30 paths to walk.
   std::string p = "\x80\x02}q\x00"s;
-  for (int i = 0; i < 30; ++i) p += "}(" + unicode("a") + "h\x00"s + unicode("b") + "h\x00" "uq\x00" "0"s;
+  for (int i = 0; i < 30; ++i)
+    p += "}(" + unicode("a") + "h\x00"s + unicode("b") +
+         "h\x00"
+         "uq\x00"
+         "0"s;
   p += "h\x00."s;
   std::string message = parseFailure(buildZip({{"x/data.pkl", p}}));
   EXPECT_NE(message.find("too many entries"), std::string::npos) << message;
