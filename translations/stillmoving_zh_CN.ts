@@ -2,7 +2,7 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
-    <name>LossPlot</name>
+    <name>sm::ui::LossPlot</name>
     <message>
         <location filename="../ui/widgets/loss_plot.cpp" line="14"/>
         <source>loss</source>
@@ -25,7 +25,7 @@
     </message>
 </context>
 <context>
-    <name>MainWindow</name>
+    <name>sm::ui::MainWindow</name>
     <message>
         <location filename="../ui/main_window.cpp" line="23"/>
         <source>Still-Moving Studio</source>
@@ -135,7 +135,7 @@ Customize text-to-video models without customized video data (Still-Moving, arXi
     </message>
 </context>
 <context>
-    <name>ModelPanel</name>
+    <name>sm::ui::ModelPanel</name>
     <message>
         <location filename="../ui/panels/model_panel.cpp" line="17"/>
         <source>Open an SD 1.5 checkpoint, a diffusers folder, an AnimateDiff motion module, a ControlNet or a LoRA (File menu) to see what it holds.</source>
@@ -203,7 +203,7 @@ Customize text-to-video models without customized video data (Still-Moving, arXi
     </message>
 </context>
 <context>
-    <name>PreferencesDialog</name>
+    <name>sm::ui::PreferencesDialog</name>
     <message>
         <location filename="../ui/preferences_dialog.cpp" line="13"/>
         <source>Preferences</source>
