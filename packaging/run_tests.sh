@@ -12,6 +12,9 @@ jobs="$(nproc)"
 
 bash packaging/setup.sh
 
+echo "== formatting (.clang-format)"
+git ls-files '*.cpp' '*.h' | xargs clang-format-14 --dry-run --Werror
+
 echo "== unit tests (Release build)"
 ctest --test-dir build --output-on-failure -j "$jobs"
 

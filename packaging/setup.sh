@@ -38,7 +38,7 @@ apt_packages=(
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libavfilter-dev ffmpeg libx264-dev
   nlohmann-json3-dev libgtest-dev libgmock-dev
   zlib1g-dev libicu-dev
-  clang-14 libclang-rt-14-dev
+  clang-14 libclang-rt-14-dev clang-format-14
   xvfb xauth imagemagick
 )
 missing=()
@@ -98,7 +98,6 @@ log "LibTorch CMake prefix: $torch_prefix"
 cd "$here"
 cmake -S . -B "$SM_BUILD_DIR" -G Ninja \
   -DCMAKE_BUILD_TYPE="$SM_BUILD_TYPE" \
-  -DSM_TORCH_ROOT="$(dirname "$(dirname "$torch_prefix")")" \
-  "${SM_CMAKE_ARGS[@]:-}" >/dev/null
+  -DSM_TORCH_ROOT="$(dirname "$(dirname "$torch_prefix")")" >/dev/null
 cmake --build "$SM_BUILD_DIR" --parallel "$(nproc)"
 log "built in $here/$SM_BUILD_DIR"

@@ -54,9 +54,9 @@ void MainWindow::buildMenus() {
 }
 
 void MainWindow::openModelFile() {
-  const QString path = QFileDialog::getOpenFileName(
-      this, tr("Open model file"), QString(),
-      tr("Model weights (*.safetensors *.ckpt *.pt *.pth *.bin);;All files (*)"));
+  const QString path =
+      QFileDialog::getOpenFileName(this, tr("Open model file"), QString(),
+                                   tr("Model weights (*.safetensors *.ckpt *.pt *.pth *.bin);;All files (*)"));
   if (!path.isEmpty()) models_->openModel(path);
 }
 

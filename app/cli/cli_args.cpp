@@ -4,7 +4,8 @@
 
 namespace sm::cli {
 
-Args::Args(const std::vector<std::string>& argv, const std::set<std::string>& valued, const std::set<std::string>& flags) {
+Args::Args(const std::vector<std::string>& argv, const std::set<std::string>& valued,
+           const std::set<std::string>& flags) {
   bool onlyPositionals = false;
   for (size_t i = 0; i < argv.size(); ++i) {
     const std::string& arg = argv[i];

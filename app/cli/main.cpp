@@ -49,9 +49,8 @@ int main(int argc, char** argv) {
     const size_t command = parseGlobalOptions(args, threads);
     if (command >= args.size() || args[command] == "help") {
       std::cout << kUsage;
-      return command >= args.size() && !args.empty() && args[0] != "--help" && args[0] != "-h"
-                 ? sm::cli::kExitBadInput
-                 : sm::cli::kExitOk;
+      return command >= args.size() && !args.empty() && args[0] != "--help" && args[0] != "-h" ? sm::cli::kExitBadInput
+                                                                                               : sm::cli::kExitOk;
     }
     sm::engine::configureThreads(threads);
     const std::string name = args[command];

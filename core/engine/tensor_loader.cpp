@@ -42,7 +42,8 @@ torch::Tensor viewTensor(const io::TensorInfo& info, const std::shared_ptr<const
   if (aligned) {
     // The deleter holds the mapping, so the view outlives the StateDictIndex safely.
     auto keepAlive = owner;
-    return torch::from_blob(start, info.shape, strides, [keepAlive](void*) {}, options);
+    return torch::from_blob(
+        start, info.shape, strides, [keepAlive](void*) {}, options);
   }
   // Files from other writers may misalign tensors; LibTorch kernels need alignment.
   torch::Tensor copy = torch::empty_strided(info.shape, strides, options);

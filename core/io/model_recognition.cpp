@@ -20,7 +20,8 @@ namespace {
 
 bool contains(const std::string& s, const char* part) { return s.find(part) != std::string::npos; }
 bool anyKey(const StateDictIndex& w, const char* part) {
-  return std::any_of(w.tensors().begin(), w.tensors().end(), [&](const TensorInfo& t) { return contains(t.name, part); });
+  return std::any_of(w.tensors().begin(), w.tensors().end(),
+                     [&](const TensorInfo& t) { return contains(t.name, part); });
 }
 
 void addTotals(ModelInfo& info, const StateDictIndex& w) {
@@ -38,8 +39,8 @@ ComponentReport component(const std::string& name, const StateDictIndex& w,
 
 template <typename Config>
 std::optional<std::vector<models::ExpectedTensor>> expectedFromWeights(const StateDictIndex& w,
-                                                                         std::vector<std::string>& notes,
-                                                                         const std::string& what) {
+                                                                       std::vector<std::string>& notes,
+                                                                       const std::string& what) {
   if (w.size() == 0) return std::nullopt;
   try {
     return Config::inferFromWeights(w).expectedTensors();
@@ -70,9 +71,9 @@ void recognizeLdmCheckpoint(ModelInfo& info, const StateDictIndex& w) {
   else
     info.notes.push_back("no VAE in this file: a separate VAE is needed");
   if (parts.textEncoder.size())
-    info.components.push_back(component("text_encoder", parts.textEncoder,
-                                        expectedFromWeights<models::CLIPTextConfig>(parts.textEncoder, info.notes,
-                                                                                    "text_encoder")));
+    info.components.push_back(
+        component("text_encoder", parts.textEncoder,
+                  expectedFromWeights<models::CLIPTextConfig>(parts.textEncoder, info.notes, "text_encoder")));
   else
     info.notes.push_back("no CLIP text encoder in this file: a separate one is needed");
   for (const auto& k : parts.unmapped) info.notes.push_back("unmapped key '" + k + "'");
@@ -154,12 +155,13 @@ std::string firstKeys(const StateDictIndex& w) {
 
 // Weights of one diffusers component folder: the first file present, in order of preference.
 std::string componentWeights(const fs::path& folder) {
-  for (const char* name : {"diffusion_pytorch_model.safetensors", "model.safetensors",
-                           "diffusion_pytorch_model.fp16.safetensors", "model.fp16.safetensors",
-                           "diffusion_pytorch_model.bin", "pytorch_model.bin"}) {
+  for (const char* name :
+       {"diffusion_pytorch_model.safetensors", "model.safetensors", "diffusion_pytorch_model.fp16.safetensors",
+        "model.fp16.safetensors", "diffusion_pytorch_model.bin", "pytorch_model.bin"}) {
     if (fs::exists(folder / name)) return (folder / name).string();
   }
-  throw CheckpointError(folder.string(), "no weights file (diffusion_pytorch_model.safetensors, model.safetensors, .bin)");
+  throw CheckpointError(folder.string(),
+                        "no weights file (diffusion_pytorch_model.safetensors, model.safetensors, .bin)");
 }
 
 std::string className(const nlohmann::json& config) {
@@ -172,7 +174,8 @@ std::string className(const nlohmann::json& config) {
 
 ComponentReport diffusersComponent(ModelInfo& info, const std::string& name, const fs::path& folder) {
   const fs::path configPath = folder / "config.json";
-  if (!fs::exists(configPath)) throw CheckpointError(configPath.string(), "missing: every diffusers model folder has one");
+  if (!fs::exists(configPath))
+    throw CheckpointError(configPath.string(), "missing: every diffusers model folder has one");
   const nlohmann::json config = models::readJsonFile(configPath.string());
   const std::string weightsPath = componentWeights(folder);
   const StateDictIndex w = readStateDict(weightsPath);
@@ -201,13 +204,15 @@ ModelInfo recognizePipelineFolder(const fs::path& folder) {
   for (const auto& [name, value] : index.items()) {
     if (name.empty() || name[0] == '_' || !value.is_array()) continue;
     if (name == "tokenizer" || name == "scheduler" || name == "feature_extractor" || name == "safety_checker") {
-      if (name == "tokenizer" && !(fs::exists(folder / name / "vocab.json") && fs::exists(folder / name / "merges.txt")))
+      if (name == "tokenizer" &&
+          !(fs::exists(folder / name / "vocab.json") && fs::exists(folder / name / "merges.txt")))
         throw CheckpointError((folder / name).string(), "tokenizer folder lacks vocab.json or merges.txt");
       continue;
     }
     if (value.size() == 2 && value[0].is_null()) continue;  // component left out (e.g. no safety checker)
     if (!fs::is_directory(folder / name))
-      throw CheckpointError((folder / name).string(), "model_index.json lists this component but the folder is missing");
+      throw CheckpointError((folder / name).string(),
+                            "model_index.json lists this component but the folder is missing");
     info.components.push_back(diffusersComponent(info, name, folder / name));
   }
   for (const auto& c : info.components)
@@ -319,7 +324,8 @@ ModelInfo recognizeWeights(const StateDictIndex& w) {
                                                 : "its " + std::to_string(w.size()) +
                                                       " tensors match no model layout Still-Moving reads (SD 1.5 "
                                                       "checkpoint, diffusers, AnimateDiff, ControlNet, LoRA); first "
-                                                      "keys: " + firstKeys(w));
+                                                      "keys: " +
+                                                      firstKeys(w));
   }
   return info;
 }
@@ -331,8 +337,9 @@ ModelInfo recognizeModel(const std::string& path) {
   if (fs::is_directory(p, ec)) {
     if (fs::exists(p / "model_index.json")) return recognizePipelineFolder(p);
     if (fs::exists(p / "config.json")) return recognizeModelFolder(p);
-    throw CheckpointError(path, "folder holds neither model_index.json (a diffusers pipeline) nor config.json (a "
-                                "diffusers model)");
+    throw CheckpointError(path,
+                          "folder holds neither model_index.json (a diffusers pipeline) nor config.json (a "
+                          "diffusers model)");
   }
   ModelInfo info = recognizeWeights(readStateDict(path));
   info.path = path;

@@ -16,12 +16,12 @@
 namespace sm::io {
 
 enum class ModelKind {
-  SD15Checkpoint,      ///< single-file LDM checkpoint: UNet + VAE + CLIP text
-  DiffusersPipeline,   ///< diffusers folder with model_index.json
+  SD15Checkpoint,     ///< single-file LDM checkpoint: UNet + VAE + CLIP text
+  DiffusersPipeline,  ///< diffusers folder with model_index.json
   UNet,
   VAE,
   TextEncoder,
-  MotionModule,        ///< AnimateDiff motion module
+  MotionModule,  ///< AnimateDiff motion module
   ControlNet,
   LoRA,
   StillMovingAdapter,  ///< a Motion or Spatial Adapter written by this project

@@ -219,36 +219,21 @@ void checkCoverage(std::vector<Entry>& entries, uint64_t bufferBytes, const std:
 // U32 < F32 < F64 < I64 < U64) groups dtypes by size, so tensors stay aligned.
 int alignmentRank(DType dtype) {
   switch (dtype) {
-    case DType::Bool:
-      return 0;
-    case DType::U8:
-      return 1;
-    case DType::I8:
-      return 2;
-    case DType::F8E5M2:
-      return 3;
-    case DType::F8E4M3:
-      return 4;
-    case DType::I16:
-      return 5;
-    case DType::U16:
-      return 6;
-    case DType::F16:
-      return 7;
-    case DType::BF16:
-      return 8;
-    case DType::I32:
-      return 9;
-    case DType::U32:
-      return 10;
-    case DType::F32:
-      return 11;
-    case DType::F64:
-      return 12;
-    case DType::I64:
-      return 13;
-    case DType::U64:
-      return 14;
+    case DType::Bool: return 0;
+    case DType::U8: return 1;
+    case DType::I8: return 2;
+    case DType::F8E5M2: return 3;
+    case DType::F8E4M3: return 4;
+    case DType::I16: return 5;
+    case DType::U16: return 6;
+    case DType::F16: return 7;
+    case DType::BF16: return 8;
+    case DType::I32: return 9;
+    case DType::U32: return 10;
+    case DType::F32: return 11;
+    case DType::F64: return 12;
+    case DType::I64: return 13;
+    case DType::U64: return 14;
   }
   return 0;
 }

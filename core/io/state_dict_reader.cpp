@@ -26,12 +26,9 @@ StateDictIndex readStateDict(const std::string& path) {
   if (!std::filesystem::exists(path, ec)) throw CheckpointError(path, "no such file");
   if (std::filesystem::is_directory(path, ec)) throw CheckpointError(path, "is a folder, not a weights file");
   switch (sniffWeightsFormat(path)) {
-    case WeightsFormat::TorchZip:
-      return ckpt::readTorchCheckpoint(path);
-    case WeightsFormat::Safetensors:
-      return readSafetensors(path);
-    case WeightsFormat::Unknown:
-      break;
+    case WeightsFormat::TorchZip: return ckpt::readTorchCheckpoint(path);
+    case WeightsFormat::Safetensors: return readSafetensors(path);
+    case WeightsFormat::Unknown: break;
   }
   const std::string ext = std::filesystem::path(path).extension().string();
   if (ext == ".ckpt" || ext == ".pt" || ext == ".pth" || ext == ".bin")

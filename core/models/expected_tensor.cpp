@@ -43,7 +43,8 @@ int inferNormGroups(const std::vector<int>& channels) {
   return 1;
 }
 
-void addLinear(std::vector<ExpectedTensor>& out, const std::string& prefix, int64_t in, int64_t outFeatures, bool bias) {
+void addLinear(std::vector<ExpectedTensor>& out, const std::string& prefix, int64_t in, int64_t outFeatures,
+               bool bias) {
   out.push_back({prefix + ".weight", {outFeatures, in}});
   if (bias) out.push_back({prefix + ".bias", {outFeatures}});
 }

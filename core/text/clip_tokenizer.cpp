@@ -277,7 +277,8 @@ CLIPTokenizer CLIPTokenizer::fromDiffusersFolder(const std::filesystem::path& fo
 void CLIPTokenizer::finishSpecialTokens(const std::string& source) {
   auto idOf = [&](std::string_view token) {
     const auto it = encoder_.find(std::string(token));
-    if (it == encoder_.end()) throw CheckpointError(source, std::string(token), "special token missing from the vocabulary");
+    if (it == encoder_.end())
+      throw CheckpointError(source, std::string(token), "special token missing from the vocabulary");
     return it->second;
   };
   bosId_ = idOf(kBos);

@@ -29,7 +29,8 @@ nlohmann::json readManifest(const std::string& relative) {
 }
 
 // Names, shapes, dtypes and bytes of `a` and `b` are identical.
-void expectSameTensors(const io::StateDictIndex& a, const io::StateDictIndex& b, const std::string& skipContaining = "") {
+void expectSameTensors(const io::StateDictIndex& a, const io::StateDictIndex& b,
+                       const std::string& skipContaining = "") {
   size_t compared = 0;
   for (const auto& t : b.tensors()) {
     if (!skipContaining.empty() && t.name.find(skipContaining) != std::string::npos) continue;
@@ -102,12 +103,14 @@ TEST(Fixtures, OriginalControlNetMapsOntoTheDiffusersOne) {
   const auto original = io::readStateDict(dataPath("fixtures/controlnet_tiny_original.safetensors"));
   const auto renamed = io::renameControlNetOriginal(original, io::controlNetOriginalPrefix(original));
   EXPECT_TRUE(renamed.unmapped.empty()) << renamed.unmapped.front();
-  expectSameTensors(renamed.weights,
-                    io::readStateDict(dataPath("fixtures/controlnet_tiny_diffusers/diffusion_pytorch_model.safetensors")));
+  expectSameTensors(
+      renamed.weights,
+      io::readStateDict(dataPath("fixtures/controlnet_tiny_diffusers/diffusion_pytorch_model.safetensors")));
 }
 
 TEST(Fixtures, OriginalMotionModuleMapsOntoTheDiffusersOne) {
-  const auto renamed = io::renameAnimateDiffOriginal(io::readStateDict(dataPath("fixtures/mm_tiny_v3_original.safetensors")));
+  const auto renamed =
+      io::renameAnimateDiffOriginal(io::readStateDict(dataPath("fixtures/mm_tiny_v3_original.safetensors")));
   EXPECT_EQ(renamed.ignored.size(), 40u);  // two position tables per module, recomputed
   expectSameTensors(renamed.weights, io::readStateDict(dataPath("fixtures/mm_tiny_v3_diffusers.safetensors")),
                     ".pos_embed.pe");

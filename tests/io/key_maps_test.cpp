@@ -129,7 +129,7 @@ TEST(LdmCheckpoint, ReportsMissingAndUnexpectedKeysByName) {
   const auto unet = readKeylist("keylists/sd15_unet_ldm.txt");
   for (auto t : unet.tensors()) {
     if (t.name == "model.diffusion_model.output_blocks.4.1.proj_in.weight") continue;  // dropped
-    if (t.name == "model.diffusion_model.out.2.weight") t.shape = {4, 320, 1, 1};       // mis-shaped
+    if (t.name == "model.diffusion_model.out.2.weight") t.shape = {4, 320, 1, 1};      // mis-shaped
     ckpt.add(t);
   }
   io::TensorInfo stray;
@@ -151,9 +151,10 @@ TEST(LdmCheckpoint, ReportsMissingAndUnexpectedKeysByName) {
 TEST(LdmUNetLayout, RejectsBlocksThatDoNotAddUp) {
   io::StateDictIndex ckpt;
   ckpt.path = "odd.safetensors";
-  for (const char* name : {"model.diffusion_model.input_blocks.0.0.weight", "model.diffusion_model.input_blocks.1.0.in_layers.0.weight",
-                           "model.diffusion_model.input_blocks.2.0.op.weight", "model.diffusion_model.input_blocks.3.0.in_layers.0.weight",
-                           "model.diffusion_model.input_blocks.4.0.in_layers.0.weight"}) {
+  for (const char* name :
+       {"model.diffusion_model.input_blocks.0.0.weight", "model.diffusion_model.input_blocks.1.0.in_layers.0.weight",
+        "model.diffusion_model.input_blocks.2.0.op.weight", "model.diffusion_model.input_blocks.3.0.in_layers.0.weight",
+        "model.diffusion_model.input_blocks.4.0.in_layers.0.weight"}) {
     io::TensorInfo t;
     t.name = name;
     t.shape = {1};

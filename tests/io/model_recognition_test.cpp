@@ -22,11 +22,11 @@ io::StateDictIndex indexOf(std::initializer_list<std::pair<std::string, std::vec
 }
 
 TEST(ModelRecognition, FullSizeMotionModulesByVersion) {
-  for (const auto& [list, variant] : std::vector<std::pair<std::string, std::string>>{
-           {"animatediff_v1_original_ckpt.txt", "v1"},
-           {"animatediff_v2_original_ckpt.txt", "v2"},
-           {"animatediff_v3_original_ckpt.txt", "v3"},
-           {"animatediff_v2_motionadapter_diffusers.txt", "v2"}}) {
+  for (const auto& [list, variant] :
+       std::vector<std::pair<std::string, std::string>>{{"animatediff_v1_original_ckpt.txt", "v1"},
+                                                        {"animatediff_v2_original_ckpt.txt", "v2"},
+                                                        {"animatediff_v3_original_ckpt.txt", "v3"},
+                                                        {"animatediff_v2_motionadapter_diffusers.txt", "v2"}}) {
     const auto info = io::recognizeWeights(test::readKeylist("keylists/" + list));
     EXPECT_EQ(info.kind, io::ModelKind::MotionModule) << list;
     EXPECT_EQ(info.variant, variant) << list;
@@ -47,7 +47,8 @@ TEST(ModelRecognition, InpaintingAndSD2AreToldApart) {
   for (auto t : ckpt.tensors()) {
     auto t2 = t;
     if (t.name == "model.diffusion_model.input_blocks.0.0.weight") t.shape = {320, 9, 3, 3};
-    if (t2.name.find("attn2.to_k.weight") != std::string::npos || t2.name.find("attn2.to_v.weight") != std::string::npos)
+    if (t2.name.find("attn2.to_k.weight") != std::string::npos ||
+        t2.name.find("attn2.to_v.weight") != std::string::npos)
       t2.shape[1] = 1024;
     inpaint.add(t);
     sd2.add(t2);
@@ -70,7 +71,8 @@ TEST(ModelRecognition, LoRANamingsAndTargets) {
   info = io::recognizeWeights(peft);
   EXPECT_EQ(info.naming, "peft");
   EXPECT_EQ(info.variant, "text-encoder");
-  auto motion = indexOf({{"unet.down_blocks.0.motion_modules.0.transformer_blocks.0.attn1.to_q.lora_A.weight", {4, 320}}});
+  auto motion =
+      indexOf({{"unet.down_blocks.0.motion_modules.0.transformer_blocks.0.attn1.to_q.lora_A.weight", {4, 320}}});
   EXPECT_EQ(io::recognizeWeights(motion).variant, "motion");
 }
 

@@ -14,8 +14,9 @@ namespace sm::ui {
 
 ModelPanel::ModelPanel(QWidget* parent) : QWidget(parent), tree_(new QTreeWidget(this)), hint_(new QLabel(this)) {
   auto* layout = new QVBoxLayout(this);
-  hint_->setText(tr("Open an SD 1.5 checkpoint, a diffusers folder, an AnimateDiff motion module, a ControlNet or a "
-                    "LoRA (File menu) to see what it holds."));
+  hint_->setText(
+      tr("Open an SD 1.5 checkpoint, a diffusers folder, an AnimateDiff motion module, a ControlNet or a "
+         "LoRA (File menu) to see what it holds."));
   hint_->setWordWrap(true);
   layout->addWidget(hint_);
   tree_->setColumnCount(2);
@@ -73,8 +74,7 @@ void ModelPanel::show(const Outcome& outcome) {
   for (const auto& c : info.components) {
     QString status;
     if (c.keyCheck) status = c.keyCheck->ok() ? tr(", keys match") : tr(", keys do not match");
-    auto* item = row(tr("component"), QString::fromStdString(c.name) + ": " +
-                                          tr("%1 tensors").arg(c.tensors) + status);
+    auto* item = row(tr("component"), QString::fromStdString(c.name) + ": " + tr("%1 tensors").arg(c.tensors) + status);
     if (c.keyCheck && !c.keyCheck->ok()) item->setToolTip(1, QString::fromStdString(c.keyCheck->describe()));
   }
   for (const auto& note : info.notes) row(tr("note"), QString::fromStdString(note));

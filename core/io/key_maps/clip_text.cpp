@@ -8,7 +8,8 @@ std::string clipTextKey(const std::string& key) {
   return out;
 }
 
-StateDictIndex renameClipText(const StateDictIndex& source, const std::string& prefix, std::vector<std::string>& ignored) {
+StateDictIndex renameClipText(const StateDictIndex& source, const std::string& prefix,
+                              std::vector<std::string>& ignored) {
   StateDictIndex out;
   out.path = source.path;
   out.format = source.format;

@@ -43,7 +43,8 @@ struct RenamedComponent {
 
 /// Renames every tensor whose key starts with `sourcePrefix` (which is
 /// stripped first) through `map`. Tensors keep pointing at the source bytes.
-RenamedComponent renameComponent(const StateDictIndex& source, const std::string& sourcePrefix, const PrefixKeyMap& map);
+RenamedComponent renameComponent(const StateDictIndex& source, const std::string& sourcePrefix,
+                                 const PrefixKeyMap& map);
 
 /// True when `key` starts with `prefix` followed by a dot or the end.
 bool startsWithModule(const std::string& key, const std::string& prefix);

@@ -11,10 +11,19 @@ namespace {
 
 // DDPM schedule buffers that LDM training checkpoints carry at the top level;
 // the schedulers recompute them.
-const std::set<std::string> kScheduleBuffers{
-    "betas", "alphas_cumprod", "alphas_cumprod_prev", "sqrt_alphas_cumprod", "sqrt_one_minus_alphas_cumprod",
-    "log_one_minus_alphas_cumprod", "sqrt_recip_alphas_cumprod", "sqrt_recipm1_alphas_cumprod", "posterior_variance",
-    "posterior_log_variance_clipped", "posterior_mean_coef1", "posterior_mean_coef2", "logvar"};
+const std::set<std::string> kScheduleBuffers{"betas",
+                                             "alphas_cumprod",
+                                             "alphas_cumprod_prev",
+                                             "sqrt_alphas_cumprod",
+                                             "sqrt_one_minus_alphas_cumprod",
+                                             "log_one_minus_alphas_cumprod",
+                                             "sqrt_recip_alphas_cumprod",
+                                             "sqrt_recipm1_alphas_cumprod",
+                                             "posterior_variance",
+                                             "posterior_log_variance_clipped",
+                                             "posterior_mean_coef1",
+                                             "posterior_mean_coef2",
+                                             "logvar"};
 
 bool startsWith(const std::string& s, const std::string& prefix) { return s.compare(0, prefix.size(), prefix) == 0; }
 
@@ -48,7 +57,8 @@ LdmComponents splitLdmCheckpoint(const StateDictIndex& checkpoint) {
   parts.textEncoder = renameClipText(checkpoint, kLdmTextPrefix, parts.ignored);
   for (const auto& t : checkpoint.tensors()) {
     const std::string& k = t.name;
-    if (startsWith(k, kLdmUNetPrefix) || startsWith(k, kLdmTextPrefix) || (!vaePrefix.empty() && startsWith(k, vaePrefix)))
+    if (startsWith(k, kLdmUNetPrefix) || startsWith(k, kLdmTextPrefix) ||
+        (!vaePrefix.empty() && startsWith(k, vaePrefix)))
       continue;
     if (startsWith(k, "model_ema.") || kScheduleBuffers.count(k))
       parts.ignored.push_back(k);

@@ -27,9 +27,9 @@ int blockIndex(const std::string& key, const std::string& prefix, const std::str
 
 const InnerRenames& ldmResnetRenames() {
   // in_layers.1, emb_layers.0 and out_layers.1-2 are SiLU/Dropout: no parameters.
-  static const InnerRenames renames{{"in_layers.0", "norm1"},        {"in_layers.2", "conv1"},
+  static const InnerRenames renames{{"in_layers.0", "norm1"},          {"in_layers.2", "conv1"},
                                     {"emb_layers.1", "time_emb_proj"}, {"out_layers.0", "norm2"},
-                                    {"out_layers.3", "conv2"},        {"skip_connection", "conv_shortcut"}};
+                                    {"out_layers.3", "conv2"},         {"skip_connection", "conv_shortcut"}};
   return renames;
 }
 
@@ -51,8 +51,9 @@ LdmUNetLayout inferLdmUNetLayout(const StateDictIndex& index, const std::string&
   const int inputCount = *inputBlocks.rbegin() + 1;
   const int perLevel = inputCount - 1 - (layout.levels - 1);
   if (perLevel <= 0 || perLevel % layout.levels != 0)
-    throw CheckpointError(index.path, "", "UNet input blocks do not form a known layout (" + std::to_string(inputCount) +
-                                              " input blocks, " + std::to_string(downsamplers.size()) + " downsamplers)");
+    throw CheckpointError(index.path, "",
+                          "UNet input blocks do not form a known layout (" + std::to_string(inputCount) +
+                              " input blocks, " + std::to_string(downsamplers.size()) + " downsamplers)");
   layout.layersPerBlock = perLevel / layout.levels;
   const int L = layout.layersPerBlock;
   for (int i = 0; i < layout.levels; ++i) {

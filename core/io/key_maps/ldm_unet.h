@@ -9,8 +9,8 @@ namespace sm::io {
 
 /// The block layout of an LDM UNet, read off its keys.
 struct LdmUNetLayout {
-  int levels = 0;           ///< number of resolution levels (diffusers down blocks)
-  int layersPerBlock = 0;   ///< resnets per down block
+  int levels = 0;          ///< number of resolution levels (diffusers down blocks)
+  int layersPerBlock = 0;  ///< resnets per down block
   std::vector<bool> downHasAttention;
   std::vector<bool> upHasAttention;  ///< empty for a ControlNet (no output blocks)
 };

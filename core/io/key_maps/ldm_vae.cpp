@@ -3,8 +3,8 @@
 namespace sm::io {
 namespace {
 const InnerRenames kResnet{{"nin_shortcut", "conv_shortcut"}};
-const InnerRenames kAttention{{"norm", "group_norm"}, {"q", "to_q"}, {"k", "to_k"}, {"v", "to_v"},
-                              {"proj_out", "to_out.0"}};
+const InnerRenames kAttention{
+    {"norm", "group_norm"}, {"q", "to_q"}, {"k", "to_k"}, {"v", "to_v"}, {"proj_out", "to_out.0"}};
 }  // namespace
 
 int countLdmVaeLevels(const StateDictIndex& index, const std::string& prefix) {
@@ -15,8 +15,8 @@ int countLdmVaeLevels(const StateDictIndex& index, const std::string& prefix) {
 
 PrefixKeyMap ldmVaeKeyMap(int levels) {
   PrefixKeyMap map;
-  for (const char* same : {"encoder.conv_in", "encoder.conv_out", "decoder.conv_in", "decoder.conv_out", "quant_conv",
-                           "post_quant_conv"})
+  for (const char* same :
+       {"encoder.conv_in", "encoder.conv_out", "decoder.conv_in", "decoder.conv_out", "quant_conv", "post_quant_conv"})
     map.add(same, same);
   map.add("encoder.norm_out", "encoder.conv_norm_out");
   map.add("decoder.norm_out", "decoder.conv_norm_out");

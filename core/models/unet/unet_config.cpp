@@ -138,8 +138,12 @@ void UNetConfig::validate() const {
     throw ConfigError("UNet config: channel counts must be positive");
 }
 
-bool UNetConfig::hasCrossAttention(size_t i) const { return down_block_types.at(i).find("CrossAttn") != std::string::npos; }
-bool UNetConfig::upHasCrossAttention(size_t i) const { return up_block_types.at(i).find("CrossAttn") != std::string::npos; }
+bool UNetConfig::hasCrossAttention(size_t i) const {
+  return down_block_types.at(i).find("CrossAttn") != std::string::npos;
+}
+bool UNetConfig::upHasCrossAttention(size_t i) const {
+  return up_block_types.at(i).find("CrossAttn") != std::string::npos;
+}
 
 std::vector<ExpectedTensor> UNetConfig::expectedTensors() const {
   validate();

@@ -18,8 +18,7 @@ void addMidBlock(std::vector<ExpectedTensor>& out, const std::string& p, int64_t
   addResnet(out, p + ".resnets.0", c, c);
   if (attention) {
     addNorm(out, p + ".attentions.0.group_norm", c);
-    for (const char* proj : {".to_q", ".to_k", ".to_v", ".to_out.0"})
-      addLinear(out, p + ".attentions.0" + proj, c, c);
+    for (const char* proj : {".to_q", ".to_k", ".to_v", ".to_out.0"}) addLinear(out, p + ".attentions.0" + proj, c, c);
   }
   addResnet(out, p + ".resnets.1", c, c);
 }
