@@ -136,3 +136,39 @@ TEST(Fixtures, EveryMalformedFileIsRefusedWithItsNameInTheMessage) {
 
 }  // namespace
 }  // namespace sm
+
+namespace sm {
+namespace {
+
+// `stillmoving inspect` counts parameters as diffusers' num_parameters() does
+// (tests/data/parity/param_counts.json, written by tests/reference/make_parity.py).
+TEST(Fixtures, ParameterCountsEqualDiffusers) {
+  std::ifstream in(dataPath("parity/param_counts.json"));
+  const auto counts = nlohmann::json::parse(in);
+  auto expected = [&](const char* model) { return counts[model]["num_parameters"].get<int64_t>(); };
+  auto component = [](const io::ModelInfo& info, const std::string& name) {
+    for (const auto& c : info.components)
+      if (c.name == name) return c.parameters;
+    ADD_FAILURE() << "no component " << name << " in " << info.path;
+    return int64_t{-1};
+  };
+  for (const char* path : {"fixtures/sd15_tiny_diffusers", "fixtures/sd15_tiny_ldm.safetensors"}) {
+    const auto info = io::recognizeModel(dataPath(path));
+    EXPECT_EQ(component(info, "unet"), expected("unet")) << path;
+    EXPECT_EQ(component(info, "vae"), expected("vae")) << path;
+    EXPECT_EQ(component(info, "text_encoder"), expected("text_encoder")) << path;
+  }
+  for (const auto& [path, model] : std::vector<std::pair<std::string, const char*>>{
+           {"fixtures/mm_tiny_v1_original.ckpt", "motion_adapter_v1"},
+           {"fixtures/mm_tiny_v2_original.ckpt", "motion_adapter_v2"},
+           {"fixtures/motion_adapter_tiny_v2_diffusers", "motion_adapter_v2"},
+           {"fixtures/mm_tiny_v3_original.safetensors", "motion_adapter_v3"},
+           {"fixtures/mm_tiny_v3_diffusers.safetensors", "motion_adapter_v3"}})
+    EXPECT_EQ(component(io::recognizeModel(dataPath(path)), "motion_modules"), expected(model)) << path;
+  EXPECT_EQ(io::recognizeModel(dataPath("fixtures/controlnet_tiny_diffusers")).parameters, expected("controlnet"));
+  EXPECT_EQ(component(io::recognizeModel(dataPath("fixtures/controlnet_tiny_original.pth")), "controlnet"),
+            expected("controlnet"));
+}
+
+}  // namespace
+}  // namespace sm

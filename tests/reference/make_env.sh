@@ -13,7 +13,7 @@ fi
 site_sm="$("$SM_ENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
 site_ref="$("$REF_ENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
 echo "$site_sm" > "$site_ref/stillmoving-torch.pth"
-if ! "$REF_ENV/bin/python" -c 'import diffusers, transformers, safetensors, regex' 2>/dev/null; then
-  "$REF_ENV/bin/pip" install -q "diffusers==0.35.2" "transformers==4.57.1" "safetensors" "regex" "accelerate" >&2
+if ! "$REF_ENV/bin/python" -c 'import diffusers, transformers, safetensors, regex, peft' 2>/dev/null; then
+  "$REF_ENV/bin/pip" install -q "diffusers==0.35.2" "transformers==4.57.1" "safetensors" "regex" "accelerate" "peft==0.17.1" >&2
 fi
 echo "$REF_ENV/bin/python"
