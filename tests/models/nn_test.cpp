@@ -1,0 +1,144 @@
+// The shared primitives of core/nn and the weight loader, against direct
+// formulas from the architecture facts.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "core/models/load_weights.h"
+#include "core/nn/attention.h"
+#include "core/nn/feed_forward.h"
+#include "core/nn/resnet_block.h"
+#include "core/nn/sampling.h"
+#include "core/nn/timestep_embedding.h"
+#include "core/util/error.h"
+
+namespace sm {
+namespace {
+
+TEST(NN, AttentionEqualsPerHeadSoftmaxAttention) {
+  torch::manual_seed(0);
+  nn::Attention attn(nn::AttentionOptions{16, 8, 4, false, true});
+  auto x = torch::randn({2, 5, 16});
+  auto ctx = torch::randn({2, 7, 8});
+  auto q = attn->to_q(x), k = attn->to_k(ctx), v = attn->to_v(ctx);
+  std::vector<torch::Tensor> heads;
+  for (int h = 0; h < 4; ++h) {
+    auto qh = q.slice(2, h * 4, h * 4 + 4), kh = k.slice(2, h * 4, h * 4 + 4), vh = v.slice(2, h * 4, h * 4 + 4);
+    heads.push_back(torch::softmax(qh.matmul(kh.transpose(1, 2)) / 2.0, -1).matmul(vh));  // d^-1/2 = 1/2
+  }
+  auto expected = attn->to_out[0]->as<torch::nn::Linear>()->forward(torch::cat(heads, -1));
+  EXPECT_LT((attn(x, ctx) - expected).abs().max().item<float>(), 1e-5);
+  EXPECT_EQ(attn->named_parameters().size(), 5u);  // q, k, v without bias; to_out.0 weight and bias
+  EXPECT_TRUE(attn->named_parameters().contains("to_out.0.bias"));
+}
+
+TEST(NN, TimestepFeaturesAreCosFirstWithSDFrequencies) {
+  auto t = torch::tensor({0.0f, 999.0f, 17.5f});
+  auto f = nn::timestepFeatures(t, 8, /*flipSinToCos=*/true, 0);
+  ASSERT_EQ(f.sizes(), (std::vector<int64_t>{3, 8}));
+  for (int i = 0; i < 4; ++i) {
+    const double freq = std::exp(-std::log(10000.0) * i / 4.0);
+    EXPECT_NEAR(f[1][i].item<float>(), std::cos(999.0 * freq), 1e-4);
+    EXPECT_NEAR(f[1][4 + i].item<float>(), std::sin(999.0 * freq), 1e-4);
+    EXPECT_NEAR(f[2][i].item<float>(), std::cos(17.5 * freq), 1e-5);
+  }
+}
+
+TEST(NN, VaeDownsamplePadsRightAndBottomOnly) {
+  nn::Downsample2D vae(1, 0), unet(1, 1);
+  torch::NoGradGuard noGrad;
+  vae->conv->weight.fill_(0);
+  vae->conv->weight[0][0][0][0] = 1;  // picks the top-left tap
+  vae->conv->bias.fill_(0);
+  auto x = torch::arange(16, torch::kFloat32).view({1, 1, 4, 4});
+  auto y = vae(x);
+  ASSERT_EQ(y.sizes(), (std::vector<int64_t>{1, 1, 2, 2}));
+  EXPECT_EQ(y[0][0][0][0].item<float>(), 0.0f);   // x[0][0]: no padding on the left/top
+  EXPECT_EQ(y[0][0][1][1].item<float>(), 10.0f);  // x[2][2]
+  EXPECT_EQ(unet(x).sizes(), (std::vector<int64_t>{1, 1, 2, 2}));
+}
+
+TEST(NN, ResnetBlockHasDiffusersKeysAndShortcutOnlyWhenWidthChanges) {
+  nn::ResnetBlock2D same(nn::ResnetBlockOptions{8, 8, 16, 4, 1e-5});
+  nn::ResnetBlock2D wider(nn::ResnetBlockOptions{8, 16, 0, 4, 1e-6});
+  EXPECT_FALSE(same->named_parameters().contains("conv_shortcut.weight"));
+  EXPECT_TRUE(same->named_parameters().contains("time_emb_proj.weight"));
+  EXPECT_TRUE(wider->named_parameters().contains("conv_shortcut.weight"));
+  EXPECT_FALSE(wider->named_parameters().contains("time_emb_proj.weight"));
+  auto y = same(torch::randn({2, 8, 6, 6}), torch::randn({2, 16}));
+  EXPECT_EQ(y.sizes(), (std::vector<int64_t>{2, 8, 6, 6}));
+}
+
+TEST(NN, FeedForwardIsGegluWithFourTimesWidth) {
+  torch::manual_seed(1);
+  nn::FeedForward ff(4);
+  auto x = torch::randn({3, 4});
+  auto proj = ff->net[0]->as<nn::GEGLU>()->proj(x);
+  auto expected = ff->net[2]->as<torch::nn::Linear>()->forward(proj.slice(1, 0, 16) * torch::gelu(proj.slice(1, 16)));
+  EXPECT_LT((ff(x) - expected).abs().max().item<float>(), 1e-6);
+  EXPECT_TRUE(ff->named_parameters().contains("net.0.proj.weight"));
+  EXPECT_TRUE(ff->named_parameters().contains("net.2.weight"));
+}
+
+io::StateDictIndex indexFor(const std::vector<std::pair<std::string, torch::Tensor>>& tensors) {
+  io::StateDictIndex index;
+  index.path = "weights.safetensors";
+  for (const auto& [name, t] : tensors) {
+    io::TensorInfo info;
+    info.name = name;
+    info.shape = t.sizes().vec();
+    info.data = static_cast<const std::byte*>(t.data_ptr());
+    info.storageBytes = t.numel() * sizeof(float);
+    index.add(info);
+  }
+  return index;
+}
+
+TEST(LoadWeights, CopiesValuesAndReportsMissingMismatchedAndUnexpectedKeys) {
+  nn::Attention attn(nn::AttentionOptions{4, 0, 2, false, true});
+  auto q = torch::randn({4, 4}), k = torch::randn({4, 4}), v = torch::randn({4, 4}), o = torch::randn({4, 4}),
+       b = torch::randn({4}), extra = torch::randn({2});
+  auto report = models::loadWeights(*attn, indexFor({{"to_q.weight", q},
+                                                     {"to_k.weight", k},
+                                                     {"to_v.weight", v},
+                                                     {"to_out.0.weight", o},
+                                                     {"to_out.0.bias", b},
+                                                     {"stray", extra}}));
+  EXPECT_EQ(report.loaded, 5u);
+  EXPECT_EQ(report.unexpected, std::vector<std::string>{"stray"});
+  EXPECT_TRUE(torch::equal(attn->to_q->weight, q));
+  EXPECT_TRUE(torch::equal(attn->to_out[0]->as<torch::nn::Linear>()->bias, b));
+  try {
+    models::loadWeights(*attn, indexFor({{"to_q.weight", q}, {"to_k.weight", k}}));
+    FAIL() << "accepted missing keys";
+  } catch (const CheckpointError& e) {
+    EXPECT_NE(std::string(e.what()).find("3 weights missing: 'to_v.weight'"), std::string::npos) << e.what();
+  }
+  auto wrong = torch::randn({4, 3});
+  EXPECT_THROW(models::loadWeights(*attn, indexFor({{"to_q.weight", wrong}})), ShapeError);
+  models::LoadOptions optional;
+  optional.optional = [](const std::string& name) { return name != "to_q.weight"; };
+  EXPECT_EQ(models::loadWeights(*attn, indexFor({{"to_q.weight", q}}), optional).leftAtInit.size(), 4u);
+}
+
+}  // namespace
+}  // namespace sm
+
+namespace sm {
+namespace {
+
+TEST(LoadWeights, TargetOptionsConvertEachParameterAsItIsLoaded) {
+  nn::Attention attn(nn::AttentionOptions{4, 0, 2, false, true});
+  auto q = torch::randn({4, 4}), k = torch::randn({4, 4}), v = torch::randn({4, 4}), o = torch::randn({4, 4});
+  models::LoadOptions options;
+  options.target = torch::TensorOptions().dtype(torch::kBFloat16);
+  options.optional = [](const std::string& name) { return name == "to_out.0.bias"; };
+  models::loadWeights(
+      *attn, indexFor({{"to_q.weight", q}, {"to_k.weight", k}, {"to_v.weight", v}, {"to_out.0.weight", o}}), options);
+  for (const auto& p : attn->named_parameters()) EXPECT_EQ(p.value().scalar_type(), torch::kBFloat16) << p.key();
+  EXPECT_TRUE(torch::equal(attn->to_q->weight, q.to(torch::kBFloat16)));
+}
+
+}  // namespace
+}  // namespace sm
