@@ -1,0 +1,96 @@
+#pragma once
+// unique_ptr owners for FFmpeg handles (private to core/video: public headers never
+// include FFmpeg). Each deleter accepts nullptr.
+#include <memory>
+#include <string>
+
+extern "C" {
+#include <libavcodec/avcodec.h>
+#include <libavfilter/avfilter.h>
+#include <libavformat/avformat.h>
+#include <libavutil/dict.h>
+#include <libavutil/error.h>
+#include <libavutil/frame.h>
+#include <libswscale/swscale.h>
+}
+
+namespace sm::video {
+
+/// A demuxer opened with avformat_open_input.
+struct InputFormatDeleter {
+  void operator()(AVFormatContext* context) const { avformat_close_input(&context); }
+};
+using InputFormatPtr = std::unique_ptr<AVFormatContext, InputFormatDeleter>;
+
+/// A muxer made with avformat_alloc_output_context2; closes its AVIOContext if it opened one.
+struct OutputFormatDeleter {
+  void operator()(AVFormatContext* context) const {
+    if (!context) return;
+    if (context->pb && context->oformat && !(context->oformat->flags & AVFMT_NOFILE)) avio_closep(&context->pb);
+    avformat_free_context(context);
+  }
+};
+using OutputFormatPtr = std::unique_ptr<AVFormatContext, OutputFormatDeleter>;
+
+struct CodecContextDeleter {
+  void operator()(AVCodecContext* context) const { avcodec_free_context(&context); }
+};
+using CodecContextPtr = std::unique_ptr<AVCodecContext, CodecContextDeleter>;
+
+struct FrameDeleter {
+  void operator()(AVFrame* frame) const { av_frame_free(&frame); }
+};
+using FramePtr = std::unique_ptr<AVFrame, FrameDeleter>;
+
+struct PacketDeleter {
+  void operator()(AVPacket* packet) const { av_packet_free(&packet); }
+};
+using PacketPtr = std::unique_ptr<AVPacket, PacketDeleter>;
+
+struct SwsContextDeleter {
+  void operator()(SwsContext* context) const { sws_freeContext(context); }
+};
+using SwsContextPtr = std::unique_ptr<SwsContext, SwsContextDeleter>;
+
+struct FilterGraphDeleter {
+  void operator()(AVFilterGraph* graph) const { avfilter_graph_free(&graph); }
+};
+using FilterGraphPtr = std::unique_ptr<AVFilterGraph, FilterGraphDeleter>;
+
+struct FilterInOutDeleter {
+  void operator()(AVFilterInOut* inOut) const { avfilter_inout_free(&inOut); }
+};
+using FilterInOutPtr = std::unique_ptr<AVFilterInOut, FilterInOutDeleter>;
+
+/// Owns an AVDictionary; FFmpeg calls take `&dict` through `Dictionary::slot()`.
+class Dictionary {
+ public:
+  Dictionary() = default;
+  ~Dictionary() { av_dict_free(&dict_); }
+  Dictionary(const Dictionary&) = delete;
+  Dictionary& operator=(const Dictionary&) = delete;
+  void set(const char* key, const std::string& value) { av_dict_set(&dict_, key, value.c_str(), 0); }
+  AVDictionary** slot() { return &dict_; }
+  /// Keys an FFmpeg call did not consume (i.e. did not recognise), comma separated.
+  std::string leftoverKeys() const {
+    std::string keys;
+    const AVDictionaryEntry* entry = nullptr;
+    while ((entry = av_dict_get(dict_, "", entry, AV_DICT_IGNORE_SUFFIX))) {
+      if (!keys.empty()) keys += ", ";
+      keys += entry->key;
+    }
+    return keys;
+  }
+
+ private:
+  AVDictionary* dict_ = nullptr;
+};
+
+/// FFmpeg's text for an error code (av_strerror), e.g. "Invalid data found when processing input".
+inline std::string avErrorText(int error) {
+  char buffer[AV_ERROR_MAX_STRING_SIZE] = {};
+  if (av_strerror(error, buffer, sizeof buffer) < 0) return "FFmpeg error " + std::to_string(error);
+  return buffer;
+}
+
+}  // namespace sm::video
