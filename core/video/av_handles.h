@@ -4,6 +4,8 @@
 #include <memory>
 #include <string>
 
+#include "core/util/error.h"
+
 extern "C" {
 #include <libavcodec/avcodec.h>
 #include <libavfilter/avfilter.h>
@@ -91,6 +93,21 @@ inline std::string avErrorText(int error) {
   char buffer[AV_ERROR_MAX_STRING_SIZE] = {};
   if (av_strerror(error, buffer, sizeof buffer) < 0) return "FFmpeg error " + std::to_string(error);
   return buffer;
+}
+
+/// Throws VideoIOError naming the file, with FFmpeg's text for `avError` when it is an error code.
+[[noreturn]] inline void fail(const std::string& path, int avError, const std::string& problem) {
+  throw VideoIOError(path, avError, avError < 0 ? problem + ": " + avErrorText(avError) : problem);
+}
+
+inline void check(int result, const std::string& path, const std::string& problem) {
+  if (result < 0) fail(path, result, problem);
+}
+
+template <typename T>
+T* checkAlloc(T* pointer, const std::string& path) {
+  if (!pointer) fail(path, AVERROR(ENOMEM), "FFmpeg allocation failed");
+  return pointer;
 }
 
 }  // namespace sm::video

@@ -21,20 +21,6 @@ namespace {
 constexpr int kMaxSide = 16384;
 constexpr double kImageFolderFps = ReadOptions{}.imageFolderFps;
 
-[[noreturn]] void fail(const std::string& path, int avError, const std::string& problem) {
-  throw VideoIOError(path, avError, avError < 0 ? problem + ": " + avErrorText(avError) : problem);
-}
-
-void check(int result, const std::string& path, const std::string& problem) {
-  if (result < 0) fail(path, result, problem);
-}
-
-template <typename T>
-T* checkAlloc(T* pointer, const std::string& path) {
-  if (!pointer) fail(path, AVERROR(ENOMEM), "FFmpeg allocation failed");
-  return pointer;
-}
-
 void checkCancel(const ReadOptions& options) {
   if (options.cancel && options.cancel->load()) throw Cancelled();
 }

@@ -26,20 +26,6 @@ namespace {
 
 constexpr int kMaxSide = 16384;
 
-[[noreturn]] void fail(const std::string& path, int avError, const std::string& problem) {
-  throw VideoIOError(path, avError, avError < 0 ? problem + ": " + avErrorText(avError) : problem);
-}
-
-void check(int result, const std::string& path, const std::string& problem) {
-  if (result < 0) fail(path, result, problem);
-}
-
-template <typename T>
-T* checkAlloc(T* pointer, const std::string& path) {
-  if (!pointer) fail(path, AVERROR(ENOMEM), "FFmpeg allocation failed");
-  return pointer;
-}
-
 /// What one writeVideo call needs everywhere: the path for errors, the clip, hooks.
 struct Job {
   const std::string& path;

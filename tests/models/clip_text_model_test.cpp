@@ -11,6 +11,7 @@
 #include "core/io/state_dict_reader.h"
 #include "core/models/config_json.h"
 #include "core/util/error.h"
+#include "tests/tensor_test_util.h"
 
 namespace sm::models {
 namespace {
@@ -23,22 +24,6 @@ const std::string kParityFile = kData + "/parity/clip_text.safetensors";
 CLIPTextConfig folderConfig() {
   const std::string path = kTextFolder + "/config.json";
   return CLIPTextConfig::fromJson(readJsonFile(path), path);
-}
-
-std::unordered_map<std::string, torch::Tensor> readParity() {
-  const io::StateDictIndex index = io::readStateDict(kParityFile);
-  std::unordered_map<std::string, torch::Tensor> out;
-  for (auto& [name, view] : engine::viewStateDict(index)) out[name] = view.clone();
-  return out;
-}
-
-double maxAbsDiff(const torch::Tensor& a, const torch::Tensor& b) {
-  return (a.to(torch::kDouble) - b.to(torch::kDouble)).abs().max().item<double>();
-}
-
-void report(const std::string& what, double error) {
-  ::testing::Test::RecordProperty(what, std::to_string(error));
-  std::cout << "[ max abs error ] " << what << " = " << error << "\n";
 }
 
 torch::Tensor sampleIds(int64_t batch) {
@@ -74,15 +59,15 @@ TEST(CLIPTextModel, ParametersMatchExpectedTensors) {
 
 TEST(CLIPTextModel, ParityWithTransformersFp32) {
   torch::NoGradGuard noGrad;
-  auto ref = readParity();
+  auto ref = test::readTensors(kParityFile);
   ASSERT_TRUE(ref.count("input_ids") && ref.count("last_hidden_state"));
   CLIPTextModel model = loadCLIPTextModelFromFolder(kTextFolder, torch::kCPU, torch::kFloat);
   const torch::Tensor ids = ref["input_ids"].to(torch::kLong);
 
   const torch::Tensor last = model(ids);
   ASSERT_EQ(last.sizes(), ref["last_hidden_state"].sizes());
-  const double lastError = maxAbsDiff(last, ref["last_hidden_state"]);
-  report("clip_last_hidden_state", lastError);
+  const double lastError = test::maxAbsDiff(last, ref["last_hidden_state"]);
+  test::reportError("clip_last_hidden_state", lastError);
   EXPECT_LE(lastError, 1e-4);
 
   // hidden_state_clip_skip_k = diffusers' encode_prompt(clip_skip=k): final_layer_norm(hidden_states[-(k+1)]).
@@ -90,13 +75,13 @@ TEST(CLIPTextModel, ParityWithTransformersFp32) {
   for (int64_t k : {1, 2}) {
     const std::string name = "hidden_state_clip_skip_" + std::to_string(k);
     ASSERT_TRUE(ref.count(name)) << name;
-    const double skipError = maxAbsDiff(model(ids, k), ref[name]);
-    report("clip_" + name, skipError);
+    const double skipError = test::maxAbsDiff(model(ids, k), ref[name]);
+    test::reportError("clip_" + name, skipError);
     EXPECT_LE(skipError, 1e-4);
   }
   if (ref.count("embeddings_out")) {
-    const double embeddingsError = maxAbsDiff(model->text_model->embeddings(ids), ref["embeddings_out"]);
-    report("clip_embeddings_out", embeddingsError);
+    const double embeddingsError = test::maxAbsDiff(model->text_model->embeddings(ids), ref["embeddings_out"]);
+    test::reportError("clip_embeddings_out", embeddingsError);
     EXPECT_LE(embeddingsError, 1e-6);
   }
 }
@@ -151,9 +136,9 @@ TEST(CLIPTextModel, Bf16OnCpuIsClose) {
   const torch::Tensor out = bf16(ids);
   EXPECT_EQ(out.scalar_type(), torch::kBFloat16);
   const torch::Tensor ref = fp32(ids);
-  const double error = maxAbsDiff(out, ref);
-  report("clip_bf16_vs_fp32", error);
-  report("clip_bf16_output_range", ref.abs().max().item<double>());
+  const double error = test::maxAbsDiff(out, ref);
+  test::reportError("clip_bf16_vs_fp32", error);
+  test::reportError("clip_bf16_output_range", ref.abs().max().item<double>());
   // bf16 keeps ~3 significant digits; the layers lose about one more.
   EXPECT_LE(error, 0.05 * ref.abs().max().item<double>());
 }

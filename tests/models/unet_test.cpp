@@ -15,6 +15,7 @@
 #include "core/models/unet/unet_3d.h"
 #include "core/models/unet/unet_loader.h"
 #include "core/util/error.h"
+#include "tests/tensor_test_util.h"
 
 namespace sm {
 namespace {
@@ -28,18 +29,6 @@ std::string fixture(const std::string& name) { return data("fixtures/" + name); 
 const std::string kPipeline = fixture("sd15_tiny_diffusers");
 const std::string kAdapterV2 = fixture("motion_adapter_tiny_v2_diffusers");
 const std::string kV3Diffusers = fixture("mm_tiny_v3_diffusers.safetensors");
-
-std::map<std::string, torch::Tensor> readTensors(const std::string& path) {
-  const io::StateDictIndex index = io::readSafetensors(path);
-  std::map<std::string, torch::Tensor> out;
-  for (const auto& t : index.tensors()) out[t.name] = engine::viewTensor(t, index.owner).clone();
-  return out;
-}
-
-float maxAbsDiff(const torch::Tensor& a, const torch::Tensor& b) {
-  EXPECT_EQ(a.sizes(), b.sizes());
-  return (a.to(torch::kFloat32) - b.to(torch::kFloat32)).abs().max().item<float>();
-}
 
 models::UNetConfig tinyUNetConfig() {
   const std::string path = kPipeline + "/unet/config.json";
@@ -55,18 +44,18 @@ torch::Tensor run(models::UNet3D& model, std::map<std::string, torch::Tensor>& r
 
 TEST(UNet2D, MatchesDiffusersUNet2DConditionModel) {
   auto model = loadUNet3D(kPipeline, "");
-  auto ref = readTensors(data("parity/unet2d.safetensors"));
+  auto ref = test::readTensors(data("parity/unet2d.safetensors"));
   ASSERT_EQ(ref.at("sample").sizes(), (std::vector<int64_t>{2, 4, 8, 8}));
-  const float err = maxAbsDiff(run(model, ref), ref.at("out"));
+  const float err = test::maxAbsDiff(run(model, ref), ref.at("out"));
   std::printf("[ UNet2D ] max |ours - diffusers| = %.3g\n", err);
   EXPECT_LE(err, 1e-4);
 }
 
 void expectMotionParity(const std::string& motionPath, const std::string& parityFile, const char* label) {
   auto model = loadUNet3D(kPipeline, motionPath);
-  auto ref = readTensors(data(parityFile));
-  const float err16 = maxAbsDiff(run(model, ref), ref.at("out"));
-  const float err2 = maxAbsDiff(run(model, ref, "sample_2frames"), ref.at("out_2frames"));
+  auto ref = test::readTensors(data(parityFile));
+  const float err16 = test::maxAbsDiff(run(model, ref), ref.at("out"));
+  const float err2 = test::maxAbsDiff(run(model, ref, "sample_2frames"), ref.at("out_2frames"));
   std::printf("[ UNet3D %s ] max |ours - diffusers|: 16 frames %.3g, 2 frames %.3g\n", label, err16, err2);
   EXPECT_LE(err16, 1e-4);
   EXPECT_LE(err2, 1e-4);
@@ -82,7 +71,7 @@ TEST(UNet3D, MotionV3MatchesDiffusersAt16And2Frames) {
 
 TEST(UNet3D, PreRepeatedEncoderStatesGiveTheSameOutput) {
   auto model = loadUNet3D(kPipeline, kAdapterV2);
-  auto ref = readTensors(data("parity/unet_motion_v2.safetensors"));
+  auto ref = test::readTensors(data("parity/unet_motion_v2.safetensors"));
   torch::NoGradGuard noGrad;
   auto out = model(ref.at("sample"), ref.at("timestep"), ref.at("encoder_hidden_states_repeated"));
   EXPECT_TRUE(torch::equal(out, run(model, ref)));
@@ -92,10 +81,10 @@ TEST(UNet3D, PerFrameMotionNormMatchesOriginalAnimateDiffBehaviour) {
   UNet3DLoadOptions options;
   options.runtime.motionNormPerFrame = true;
   auto model = loadUNet3D(kPipeline, kAdapterV2, options);
-  auto ref = readTensors(data("parity/unet_motion_v2.safetensors"));
-  const float err = maxAbsDiff(run(model, ref), ref.at("out_per_frame_norm"));
+  auto ref = test::readTensors(data("parity/unet_motion_v2.safetensors"));
+  const float err = test::maxAbsDiff(run(model, ref), ref.at("out_per_frame_norm"));
   std::printf("[ UNet3D v2 per-frame norm ] max |ours - reference| = %.3g (vs across-frames output: %.3g)\n", err,
-              maxAbsDiff(ref.at("out_per_frame_norm"), ref.at("out")));
+              test::maxAbsDiff(ref.at("out_per_frame_norm"), ref.at("out")));
   EXPECT_LE(err, 1e-4);
 }
 
@@ -107,16 +96,16 @@ TEST(UNet3D, LdmAndDiffusersLoadsGiveBitwiseIdenticalOutputs) {
   EXPECT_EQ(report.unetNaming, "ldm");
   EXPECT_TRUE(report.unexpected.empty());
   auto diffusers = loadUNet3D(kPipeline, kAdapterV2);
-  auto ref = readTensors(data("parity/unet_motion_v2.safetensors"));
+  auto ref = test::readTensors(data("parity/unet_motion_v2.safetensors"));
   EXPECT_TRUE(torch::equal(run(ldm, ref), run(diffusers, ref)));
   auto ckpt = loadUNet3D(fixture("sd15_tiny_ldm.ckpt"), "", options);
-  auto ref2d = readTensors(data("parity/unet2d.safetensors"));
+  auto ref2d = test::readTensors(data("parity/unet2d.safetensors"));
   auto plain = loadUNet3D(kPipeline, "");
   EXPECT_TRUE(torch::equal(run(ckpt, ref2d), run(plain, ref2d)));
 }
 
 TEST(UNet3D, OriginalAndDiffusersMotionNamingGiveIdenticalOutputs) {
-  auto ref = readTensors(data("parity/unet_motion_v2.safetensors"));
+  auto ref = test::readTensors(data("parity/unet_motion_v2.safetensors"));
   for (const auto& [original, diffusers] : {std::pair{fixture("mm_tiny_v2_original.ckpt"), kAdapterV2},
                                             std::pair{fixture("mm_tiny_v3_original.safetensors"), kV3Diffusers}}) {
     SCOPED_TRACE(original);
@@ -158,29 +147,29 @@ TEST(UNet3D, FramesBeyondMaxSeqLengthThrowConfigError) {
 TEST(UNet3D, ImageModeEqualsUNet2D) {
   auto video = loadUNet3D(kPipeline, kAdapterV2);
   auto plain = loadUNet3D(kPipeline, "");
-  auto ref = readTensors(data("parity/unet2d.safetensors"));
+  auto ref = test::readTensors(data("parity/unet2d.safetensors"));
   EXPECT_TRUE(torch::equal(run(video, ref), run(plain, ref)));
   // Without motion modules a video is the image UNet applied to each frame.
   torch::NoGradGuard noGrad;
   auto frames = torch::stack({ref.at("sample"), ref.at("sample").flip(0)}, 2);  // [2, 4, 2, 8, 8]
   auto out = plain(frames, ref.at("timestep"), ref.at("encoder_hidden_states"));
-  EXPECT_LE(maxAbsDiff(out.select(2, 0), ref.at("out")), 1e-5);
+  EXPECT_LE(test::maxAbsDiff(out.select(2, 0), ref.at("out")), 1e-5);
 }
 
 TEST(UNet3D, SpatialNormAcrossFramesOnlyChangesVideos) {
   auto model = loadUNet3D(kPipeline, kAdapterV2);
-  auto ref = readTensors(data("parity/unet_motion_v2.safetensors"));
-  auto ref2d = readTensors(data("parity/unet2d.safetensors"));
+  auto ref = test::readTensors(data("parity/unet_motion_v2.safetensors"));
+  auto ref2d = test::readTensors(data("parity/unet2d.safetensors"));
   auto perFrame = run(model, ref, "sample_2frames");
   auto image = run(model, ref2d);
   model->options().spatialNormAcrossFrames = true;
-  EXPECT_GT(maxAbsDiff(run(model, ref, "sample_2frames"), perFrame), 1e-4);
+  EXPECT_GT(test::maxAbsDiff(run(model, ref, "sample_2frames"), perFrame), 1e-4);
   EXPECT_TRUE(torch::equal(run(model, ref2d), image));
 }
 
 TEST(UNet3D, ControlNetResidualsAreAddedToSkipsAndMid) {
   auto model = loadUNet3D(kPipeline, kAdapterV2);
-  auto ref = readTensors(data("parity/unet_motion_v2.safetensors"));
+  auto ref = test::readTensors(data("parity/unet_motion_v2.safetensors"));
   torch::NoGradGuard noGrad;
   const auto& sample = ref.at("sample_2frames");
   models::ControlNetResiduals zeros;
@@ -192,7 +181,7 @@ TEST(UNet3D, ControlNetResidualsAreAddedToSkipsAndMid) {
   auto base = run(model, ref, "sample_2frames");
   EXPECT_TRUE(torch::equal(model(sample, ref.at("timestep"), ref.at("encoder_hidden_states"), &zeros), base));
   zeros.mid = torch::ones({2, 24, 1, 1});
-  EXPECT_GT(maxAbsDiff(model(sample, ref.at("timestep"), ref.at("encoder_hidden_states"), &zeros), base), 1e-4);
+  EXPECT_GT(test::maxAbsDiff(model(sample, ref.at("timestep"), ref.at("encoder_hidden_states"), &zeros), base), 1e-4);
   zeros.down.pop_back();
   EXPECT_ANY_THROW(model(sample, ref.at("timestep"), ref.at("encoder_hidden_states"), &zeros));
 }
@@ -201,12 +190,12 @@ TEST(UNet3D, BFloat16OnCpuIsCloseToFloat32) {
   UNet3DLoadOptions options;
   options.dtype = torch::kBFloat16;
   auto bf16 = loadUNet3D(kPipeline, kAdapterV2, options);
-  auto ref = readTensors(data("parity/unet_motion_v2.safetensors"));
+  auto ref = test::readTensors(data("parity/unet_motion_v2.safetensors"));
   torch::NoGradGuard noGrad;
   auto out = bf16(ref.at("sample").to(torch::kBFloat16), ref.at("timestep"),
                   ref.at("encoder_hidden_states").to(torch::kBFloat16));
   EXPECT_EQ(out.scalar_type(), torch::kBFloat16);
-  const float err = maxAbsDiff(out, ref.at("out"));
+  const float err = test::maxAbsDiff(out, ref.at("out"));
   const float scale = ref.at("out").abs().max().item<float>();
   std::printf("[ UNet3D v2 bf16 ] max |bf16 - fp32 reference| = %.3g (output max %.3g)\n", err, scale);
   EXPECT_LE(err, 0.1 * scale);
@@ -256,9 +245,9 @@ TEST(Motion, ConfigFromJsonAgreesWithInferenceFromWeights) {
 }
 
 TEST(Motion, PositionTableEqualsTheFilesTable) {
-  auto file = readTensors(kV3Diffusers);
+  auto file = test::readTensors(kV3Diffusers);
   const auto& pe = file.at("down_blocks.1.motion_modules.0.transformer_blocks.0.pos_embed.pe");  // [1, 32, 16]
-  EXPECT_LE(maxAbsDiff(models::sinusoidalPositions(32, 16), pe), 1e-6);
+  EXPECT_LE(test::maxAbsDiff(models::sinusoidalPositions(32, 16), pe), 1e-6);
   auto table = models::sinusoidalPositions(4, 8);
   EXPECT_FLOAT_EQ(table[0][3][2].item<float>(), static_cast<float>(std::sin(3 * std::exp(-2 * std::log(10000.0) / 8))));
   EXPECT_FLOAT_EQ(table[0][3][3].item<float>(), static_cast<float>(std::cos(3 * std::exp(-2 * std::log(10000.0) / 8))));

@@ -9,6 +9,7 @@
 #include "core/models/config_json.h"
 #include "core/models/vae/autoencoder_kl.h"
 #include "core/util/error.h"
+#include "tests/tensor_test_util.h"
 
 namespace sm::models {
 namespace {
@@ -21,22 +22,6 @@ const std::string kParityFile = kData + "/parity/vae.safetensors";
 VAEConfig folderConfig() {
   const std::string path = kVaeFolder + "/config.json";
   return VAEConfig::fromJson(readJsonFile(path), path);
-}
-
-std::unordered_map<std::string, torch::Tensor> readParity() {
-  const io::StateDictIndex index = io::readStateDict(kParityFile);
-  std::unordered_map<std::string, torch::Tensor> out;
-  for (auto& [name, view] : engine::viewStateDict(index)) out[name] = view.clone();
-  return out;
-}
-
-double maxAbsDiff(const torch::Tensor& a, const torch::Tensor& b) {
-  return (a.to(torch::kDouble) - b.to(torch::kDouble)).abs().max().item<double>();
-}
-
-void report(const std::string& what, double error) {
-  ::testing::Test::RecordProperty(what, std::to_string(error));
-  std::cout << "[ max abs error ] " << what << " = " << error << "\n";
 }
 
 torch::Tensor sampleImage(int64_t batch, int64_t size = 32) {
@@ -84,7 +69,7 @@ TEST(AutoencoderKL, ParametersMatchExpectedTensors) {
 
 TEST(AutoencoderKL, ParityWithDiffusersFp32) {
   torch::NoGradGuard noGrad;
-  auto ref = readParity();
+  auto ref = test::readTensors(kParityFile);
   for (const char* name : {"image", "latent_mean", "latent_logvar", "decoded", "decoded_from_z"})
     ASSERT_TRUE(ref.count(name)) << name;
   AutoencoderKL vae = loadAutoencoderKLFromFolder(kVaeFolder, torch::kCPU, torch::kFloat);
@@ -95,10 +80,10 @@ TEST(AutoencoderKL, ParityWithDiffusersFp32) {
   const torch::Tensor mean = moments.narrow(1, 0, latent);
   const torch::Tensor logvar = moments.narrow(1, latent, latent).clamp(-30.0, 20.0);
   ASSERT_EQ(mean.sizes(), ref["latent_mean"].sizes());
-  const double meanError = maxAbsDiff(mean, ref["latent_mean"]);
-  const double logvarError = maxAbsDiff(logvar, ref["latent_logvar"]);
-  report("vae_latent_mean", meanError);
-  report("vae_latent_logvar", logvarError);
+  const double meanError = test::maxAbsDiff(mean, ref["latent_mean"]);
+  const double logvarError = test::maxAbsDiff(logvar, ref["latent_logvar"]);
+  test::reportError("vae_latent_mean", meanError);
+  test::reportError("vae_latent_logvar", logvarError);
   EXPECT_LE(meanError, 1e-4);
   EXPECT_LE(logvarError, 1e-4);
   EXPECT_TRUE(torch::equal(vae->encodeMean(image), mean));
@@ -106,16 +91,16 @@ TEST(AutoencoderKL, ParityWithDiffusersFp32) {
   // decoded = decode(latent mean): compare from our own mean and from the reference's.
   const torch::Tensor decoded = vae->decode(ref["latent_mean"]);
   ASSERT_EQ(decoded.sizes(), ref["decoded"].sizes());
-  const double decodedError = maxAbsDiff(decoded, ref["decoded"]);
-  report("vae_decoded", decodedError);
+  const double decodedError = test::maxAbsDiff(decoded, ref["decoded"]);
+  test::reportError("vae_decoded", decodedError);
   EXPECT_LE(decodedError, 1e-4);
-  const double roundTripError = maxAbsDiff(vae->decode(mean), ref["decoded"]);
-  report("vae_encode_decode", roundTripError);
+  const double roundTripError = test::maxAbsDiff(vae->decode(mean), ref["decoded"]);
+  test::reportError("vae_encode_decode", roundTripError);
   EXPECT_LE(roundTripError, 1e-4);
 
   ASSERT_TRUE(ref.count("z")) << "decoded_from_z needs its input z";
-  const double fromZError = maxAbsDiff(vae->decode(ref["z"].to(torch::kFloat)), ref["decoded_from_z"]);
-  report("vae_decoded_from_z", fromZError);
+  const double fromZError = test::maxAbsDiff(vae->decode(ref["z"].to(torch::kFloat)), ref["decoded_from_z"]);
+  test::reportError("vae_decoded_from_z", fromZError);
   EXPECT_LE(fromZError, 1e-4);
 }
 
@@ -146,7 +131,7 @@ TEST(AutoencoderKL, DecodeSlicedEqualsDecode) {
   for (int64_t slice : {1, 2, 5, 8}) {
     const torch::Tensor sliced = vae->decodeSliced(z, slice);
     // Per-sample kernels may pick other blockings for another batch size: allow rounding.
-    EXPECT_LE(maxAbsDiff(whole, sliced), 1e-5) << "slice " << slice;
+    EXPECT_LE(test::maxAbsDiff(whole, sliced), 1e-5) << "slice " << slice;
   }
   EXPECT_TRUE(torch::equal(
       vae->decodeSliced(z, 1),
@@ -187,11 +172,11 @@ TEST(AutoencoderKL, Bf16OnCpuIsClose) {
   const torch::Tensor decoded = bf16->decode(z.to(torch::kBFloat16));
   EXPECT_EQ(decoded.scalar_type(), torch::kBFloat16);
   const torch::Tensor refMean = fp32->encodeMean(image), refDecoded = fp32->decode(z);
-  const double meanError = maxAbsDiff(mean, refMean);
-  const double decodedError = maxAbsDiff(decoded, refDecoded);
-  report("vae_bf16_mean_vs_fp32", meanError);
-  report("vae_bf16_decoded_vs_fp32", decodedError);
-  report("vae_bf16_decoded_range", refDecoded.abs().max().item<double>());
+  const double meanError = test::maxAbsDiff(mean, refMean);
+  const double decodedError = test::maxAbsDiff(decoded, refDecoded);
+  test::reportError("vae_bf16_mean_vs_fp32", meanError);
+  test::reportError("vae_bf16_decoded_vs_fp32", decodedError);
+  test::reportError("vae_bf16_decoded_range", refDecoded.abs().max().item<double>());
   // bf16 keeps ~3 significant digits; a few dozen layers lose about one more.
   EXPECT_LE(meanError, 0.05 * refMean.abs().max().item<double>());
   EXPECT_LE(decodedError, 0.05 * refDecoded.abs().max().item<double>());
