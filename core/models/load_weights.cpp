@@ -24,7 +24,8 @@ LoadReport loadWeights(torch::nn::Module& module, const io::StateDictIndex& weig
     }
     if (info->shape != target.sizes().vec()) throw ShapeError(name, target.sizes().vec(), info->shape);
     if (options.target && target.is_floating_point() &&
-        (target.scalar_type() != options.target->dtype().toScalarType() || target.device() != options.target->device())) {
+        (target.scalar_type() != options.target->dtype().toScalarType() ||
+         target.device() != options.target->device())) {
       // Swap in storage on the target device/dtype; the old (init) storage is freed here.
       target.set_data(torch::empty(target.sizes(), *options.target));
     }
