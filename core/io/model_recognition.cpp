@@ -159,17 +159,6 @@ std::string firstKeys(const StateDictIndex& w) {
   return out;
 }
 
-// Weights of one diffusers component folder: the first file present, in order of preference.
-std::string componentWeights(const fs::path& folder) {
-  for (const char* name :
-       {"diffusion_pytorch_model.safetensors", "model.safetensors", "diffusion_pytorch_model.fp16.safetensors",
-        "model.fp16.safetensors", "diffusion_pytorch_model.bin", "pytorch_model.bin"}) {
-    if (fs::exists(folder / name)) return (folder / name).string();
-  }
-  throw CheckpointError(folder.string(),
-                        "no weights file (diffusion_pytorch_model.safetensors, model.safetensors, .bin)");
-}
-
 std::string className(const nlohmann::json& config) {
   if (config.contains("_class_name") && config["_class_name"].is_string()) return config["_class_name"];
   if (config.contains("architectures") && config["architectures"].is_array() && !config["architectures"].empty() &&
@@ -183,7 +172,7 @@ ComponentReport diffusersComponent(ModelInfo& info, const std::string& name, con
   if (!fs::exists(configPath))
     throw CheckpointError(configPath.string(), "missing: every diffusers model folder has one");
   const nlohmann::json config = models::readJsonFile(configPath.string());
-  const std::string weightsPath = componentWeights(folder);
+  const std::string weightsPath = diffusersWeightsFile(folder.string());
   const StateDictIndex w = readStateDict(weightsPath);
   addTotals(info, w);
   const std::string cls = className(config);
@@ -233,7 +222,7 @@ ModelInfo recognizeModelFolder(const fs::path& folder) {
   const std::string cls = className(config);
   ModelInfo info;
   if (cls == "MotionAdapter" || cls == "ControlNetModel") {
-    info = recognizeWeights(readStateDict(componentWeights(folder)));
+    info = recognizeWeights(readStateDict(diffusersWeightsFile(folder.string())));
     if (cls == "MotionAdapter") {
       bool mid = false;
       int seq = 0;

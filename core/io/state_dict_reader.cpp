@@ -39,4 +39,17 @@ StateDictIndex readStateDict(const std::string& path) {
   throw CheckpointError(path, "not a weights file: neither safetensors nor a PyTorch zip checkpoint");
 }
 
+std::string diffusersWeightsFile(const std::string& folder) {
+  namespace fs = std::filesystem;
+  for (const char* name :
+       {"diffusion_pytorch_model.safetensors", "model.safetensors", "diffusion_pytorch_model.fp16.safetensors",
+        "model.fp16.safetensors", "diffusion_pytorch_model.bin", "pytorch_model.bin"}) {
+    const fs::path candidate = fs::path(folder) / name;
+    if (fs::exists(candidate)) return candidate.string();
+  }
+  throw CheckpointError(folder,
+                        "no weights file (diffusion_pytorch_model.safetensors, model.safetensors, their "
+                        ".fp16 variants, or .bin)");
+}
+
 }  // namespace sm::io

@@ -15,4 +15,9 @@ WeightsFormat sniffWeightsFormat(const std::string& path);
 /// Throws CheckpointError naming the file for anything unreadable.
 StateDictIndex readStateDict(const std::string& path);
 
+/// The weights file of a diffusers model folder (unet/, vae/, text_encoder/,
+/// a MotionAdapter...): the first present of the safetensors, fp16 and .bin
+/// names diffusers and transformers write. Throws CheckpointError naming the folder.
+std::string diffusersWeightsFile(const std::string& folder);
+
 }  // namespace sm::io

@@ -137,11 +137,7 @@ CLIPTextModel loadCLIPTextModelFromFolder(const std::string& folder, torch::Devi
   const std::string configPath = (dir / "config.json").string();
   if (!fs::exists(configPath)) throw CheckpointError(configPath, "missing: a text_encoder folder has a config.json");
   const CLIPTextConfig config = CLIPTextConfig::fromJson(readJsonFile(configPath), configPath);
-  for (const char* name : {"model.safetensors", "model.fp16.safetensors", "pytorch_model.bin"}) {
-    if (fs::exists(dir / name))
-      return loadCLIPTextModel(io::readStateDict((dir / name).string()), config, device, dtype);
-  }
-  throw CheckpointError(folder, "no weights file (model.safetensors, model.fp16.safetensors or pytorch_model.bin)");
+  return loadCLIPTextModel(io::readStateDict(io::diffusersWeightsFile(folder)), config, device, dtype);
 }
 
 CLIPTextModel loadCLIPTextModelFromLdm(const io::StateDictIndex& checkpoint, torch::Device device, torch::Dtype dtype,

@@ -26,15 +26,8 @@ struct Source {
   size_t ignored = 0;
 };
 
-std::string folderWeights(const fs::path& folder) {
-  for (const char* name : {"diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.fp16.safetensors",
-                           "diffusion_pytorch_model.bin", "diffusion_pytorch_model.fp16.bin"})
-    if (fs::exists(folder / name)) return (folder / name).string();
-  throw CheckpointError(folder.string(), "no diffusion_pytorch_model.safetensors (or .fp16 / .bin) in the folder");
-}
-
 void readFolder(Source& s, const fs::path& folder) {
-  s.weights = io::readStateDict(folderWeights(folder));
+  s.weights = io::readStateDict(io::diffusersWeightsFile(folder.string()));
   if (fs::exists(folder / "config.json")) {
     s.configPath = (folder / "config.json").string();
     s.config = readJsonFile(s.configPath);

@@ -77,12 +77,7 @@ AutoencoderKL loadAutoencoderKLFromFolder(const std::string& folder, torch::Devi
   const std::string configPath = (dir / "config.json").string();
   if (!fs::exists(configPath)) throw CheckpointError(configPath, "missing: a vae folder has a config.json");
   const VAEConfig config = VAEConfig::fromJson(readJsonFile(configPath), configPath);
-  for (const char* name : {"diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.fp16.safetensors",
-                           "diffusion_pytorch_model.bin"}) {
-    if (fs::exists(dir / name))
-      return loadAutoencoderKL(io::readStateDict((dir / name).string()), config, device, dtype);
-  }
-  throw CheckpointError(folder, "no weights file (diffusion_pytorch_model.safetensors, .fp16.safetensors or .bin)");
+  return loadAutoencoderKL(io::readStateDict(io::diffusersWeightsFile(folder)), config, device, dtype);
 }
 
 AutoencoderKL loadAutoencoderKLFromLdm(const io::StateDictIndex& checkpoint, torch::Device device, torch::Dtype dtype,
