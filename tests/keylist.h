@@ -34,4 +34,20 @@ inline io::StateDictIndex readKeylist(const std::string& relative) {
   return index;
 }
 
+/// A copy of `source` (same bytes) without `drop` and with `reshape` given
+/// `newShape`: a file with a missing or mis-shaped key, for loader tests.
+inline io::StateDictIndex editedIndex(const io::StateDictIndex& source, const std::string& drop,
+                                      const std::string& reshape, std::vector<int64_t> newShape) {
+  io::StateDictIndex out;
+  out.path = source.path;
+  out.format = source.format;
+  out.owner = source.owner;
+  for (io::TensorInfo t : source.tensors()) {
+    if (t.name == drop) continue;
+    if (t.name == reshape) t.shape = newShape;
+    out.add(std::move(t));
+  }
+  return out;
+}
+
 }  // namespace sm::test

@@ -1,14 +1,12 @@
 #include "core/util/atomic_file.h"
+#include "tests/temp_dir.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 
 namespace sm::util {
@@ -18,22 +16,7 @@ namespace fs = std::filesystem;
 
 class AtomicFileTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() / ("sm_atomic_" + std::string(info->name()) + "_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  std::string file(const std::string& name) const { return (dir_ / name).string(); }
-
-  static std::string contents(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream out;
-    out << in.rdbuf();
-    return out.str();
-  }
+  std::string file(const std::string& name) const { return temp_.file(name); }
 
   // Everything in the folder, so tests can check that no temporary file is left.
   std::vector<std::string> entries() const {
@@ -43,12 +26,13 @@ class AtomicFileTest : public ::testing::Test {
     return names;
   }
 
-  fs::path dir_;
+  test::TempDir temp_{"sm_atomic"};
+  const fs::path dir_ = temp_.path();
 };
 
 TEST_F(AtomicFileTest, WritesNewFile) {
   writeFileAtomically(file("a.bin"), std::string_view("hello"));
-  EXPECT_EQ(contents(file("a.bin")), "hello");
+  EXPECT_EQ(test::readFile(file("a.bin")), "hello");
   EXPECT_EQ(entries(), std::vector<std::string>{"a.bin"});
 }
 
@@ -56,7 +40,7 @@ TEST_F(AtomicFileTest, ReplacesExistingFileAndKeepsItsPermissions) {
   writeFileAtomically(file("a.bin"), std::string_view("old content"));
   ASSERT_EQ(::chmod(file("a.bin").c_str(), 0640), 0);
   writeFileAtomically(file("a.bin"), std::string_view("new"));
-  EXPECT_EQ(contents(file("a.bin")), "new");
+  EXPECT_EQ(test::readFile(file("a.bin")), "new");
   struct stat st {};
   ASSERT_EQ(::stat(file("a.bin").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0640u);
@@ -73,7 +57,7 @@ TEST_F(AtomicFileTest, StreamsChunksLargerAndSmallerThanItsBuffer) {
     }
     EXPECT_EQ(writer.bytesWritten(), expected.size());
   });
-  EXPECT_EQ(contents(file("big.bin")), expected);
+  EXPECT_EQ(test::readFile(file("big.bin")), expected);
   EXPECT_EQ(entries(), std::vector<std::string>{"big.bin"});
 }
 
@@ -86,7 +70,7 @@ TEST_F(AtomicFileTest, FailureMidwayLeavesOldFileAndNoTempFile) {
     });
   };
   EXPECT_THROW(failMidway(), std::runtime_error);
-  EXPECT_EQ(contents(file("model.safetensors")), "precious old bytes");
+  EXPECT_EQ(test::readFile(file("model.safetensors")), "precious old bytes");
   EXPECT_EQ(entries(), std::vector<std::string>{"model.safetensors"});
 }
 
@@ -142,7 +126,7 @@ TEST_F(AtomicFileTest, WriteAfterCommitThrows) {
   writer.commit();
   EXPECT_THROW(writer.write(std::string_view("b")), FileWriteError);
   EXPECT_THROW(writer.commit(), FileWriteError);
-  EXPECT_EQ(contents(file("a.bin")), "a");
+  EXPECT_EQ(test::readFile(file("a.bin")), "a");
 }
 
 }  // namespace

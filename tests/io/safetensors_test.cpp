@@ -1,15 +1,13 @@
 #include "core/io/safetensors.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "core/util/atomic_file.h"
 #include "core/util/error.h"
+#include "tests/temp_dir.h"
 
 namespace sm::io {
 namespace {
@@ -28,23 +26,7 @@ std::string bytesOf(const TensorInfo& info) { return {reinterpret_cast<const cha
 
 class SafetensorsTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ =
-        fs::temp_directory_path() / ("sm_safetensors_" + std::string(info->name()) + "_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  std::string file(const std::string& name) const { return (dir_ / name).string(); }
-
-  static std::string contents(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream out;
-    out << in.rdbuf();
-    return out.str();
-  }
+  std::string file(const std::string& name) const { return temp_.file(name); }
 
   // Writes `bytes` to a file, reads it and expects a CheckpointError that
   // names the file, the tensor `key` and contains `problem`.
@@ -63,7 +45,8 @@ class SafetensorsTest : public ::testing::Test {
     }
   }
 
-  fs::path dir_;
+  test::TempDir temp_{"sm_safetensors"};
+  const fs::path dir_ = temp_.path();
 };
 
 // Every dtype, a 0-dim and two empty tensors, and metadata with escapes.
@@ -135,12 +118,12 @@ TEST_F(SafetensorsTest, MatchesReferenceLayoutByteForByte) {
   std::string expected = std::string("\xf8\0\0\0\0\0\0\0", 8) + header +
                          std::string("\x00\x00\x80\x3f\x00\x00\x00\x40", 8) +  // 1.0f, 2.0f
                          std::string("\x00\x3c", 2) + "\x03";
-  EXPECT_EQ(contents(path), expected);
+  EXPECT_EQ(test::readFile(path), expected);
 }
 
 TEST_F(SafetensorsTest, EmptyFileWithoutMetadataHasPaddedEmptyHeader) {
   writeSafetensors(file("none.safetensors"), {}, {});
-  EXPECT_EQ(contents(file("none.safetensors")), rawFile("{}      "));
+  EXPECT_EQ(test::readFile(file("none.safetensors")), rawFile("{}      "));
   EXPECT_EQ(readSafetensors(file("none.safetensors")).size(), 0u);
 }
 
@@ -151,7 +134,7 @@ TEST_F(SafetensorsTest, IndexOverloadRewritesIdenticalBytes) {
                    {{"k", "v"}});
   StateDictIndex index = readSafetensors(file("a.safetensors"));
   writeSafetensors(file("b.safetensors"), index);
-  EXPECT_EQ(contents(file("b.safetensors")), contents(file("a.safetensors")));
+  EXPECT_EQ(test::readFile(file("b.safetensors")), test::readFile(file("a.safetensors")));
 }
 
 TEST_F(SafetensorsTest, IndexOverloadPacksStridedViews) {
@@ -333,7 +316,7 @@ TEST_F(SafetensorsTest, WriterRefusesBadTensorsAndKeepsTheOldFile) {
       EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
       EXPECT_NE(std::string(e.what()).find(problem), std::string::npos) << e.what();
     }
-    EXPECT_EQ(contents(path), "old");
+    EXPECT_EQ(test::readFile(path), "old");
   };
   expectRefused({{"a", DType::U8, {1}, one}, {"a", DType::U8, {1}, one}}, "appears twice");
   expectRefused({{"__metadata__", DType::U8, {1}, one}}, "reserved");

@@ -11,6 +11,7 @@
 #include "core/io/state_dict_reader.h"
 #include "core/models/config_json.h"
 #include "core/util/error.h"
+#include "tests/keylist.h"
 #include "tests/tensor_test_util.h"
 
 namespace sm::models {
@@ -29,21 +30,6 @@ CLIPTextConfig folderConfig() {
 torch::Tensor sampleIds(int64_t batch) {
   auto gen = at::make_generator<at::CPUGeneratorImpl>(7);
   return torch::randint(0, 1000, {batch, 77}, gen, torch::kLong);
-}
-
-/// A copy of `source` with `drop` left out and `reshape` given another shape.
-io::StateDictIndex editedIndex(const io::StateDictIndex& source, const std::string& drop, const std::string& reshape,
-                               std::vector<int64_t> newShape) {
-  io::StateDictIndex out;
-  out.path = source.path;
-  out.format = source.format;
-  out.owner = source.owner;
-  for (io::TensorInfo t : source.tensors()) {
-    if (t.name == drop) continue;
-    if (t.name == reshape) t.shape = newShape;
-    out.add(std::move(t));
-  }
-  return out;
 }
 
 TEST(CLIPTextModel, ParametersMatchExpectedTensors) {
@@ -146,7 +132,7 @@ TEST(CLIPTextModel, Bf16OnCpuIsClose) {
 TEST(CLIPTextModel, MissingKeyThrowsCheckpointErrorNamingIt) {
   const io::StateDictIndex weights = io::readStateDict(kTextFolder + "/model.safetensors");
   const std::string key = "text_model.encoder.layers.1.mlp.fc2.bias";
-  const io::StateDictIndex broken = editedIndex(weights, key, "", {});
+  const io::StateDictIndex broken = test::editedIndex(weights, key, "", {});
   try {
     loadCLIPTextModel(broken, folderConfig(), torch::kCPU, torch::kFloat);
     FAIL() << "no CheckpointError";
@@ -158,7 +144,7 @@ TEST(CLIPTextModel, MissingKeyThrowsCheckpointErrorNamingIt) {
 TEST(CLIPTextModel, WrongShapeThrowsShapeError) {
   const io::StateDictIndex weights = io::readStateDict(kTextFolder + "/model.safetensors");
   const std::string key = "text_model.encoder.layers.0.self_attn.q_proj.weight";
-  const io::StateDictIndex broken = editedIndex(weights, "", key, {16, 64});  // same bytes, other shape
+  const io::StateDictIndex broken = test::editedIndex(weights, "", key, {16, 64});  // same bytes, other shape
   try {
     loadCLIPTextModel(broken, folderConfig(), torch::kCPU, torch::kFloat);
     FAIL() << "no ShapeError";

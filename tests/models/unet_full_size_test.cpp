@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <torch/torch.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
@@ -20,21 +19,12 @@
 #include "core/io/safetensors.h"
 #include "core/models/unet/unet_loader.h"
 #include "tests/keylist.h"
+#include "tests/temp_dir.h"
 
 namespace sm {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Removed however the test ends: the generated files take 2.6 GB.
-struct TempDir {
-  fs::path path;
-  explicit TempDir(fs::path p) : path(std::move(p)) { fs::create_directories(path); }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
 double peakRssGiB() {
   rusage usage{};
@@ -64,9 +54,9 @@ void writeRandomCheckpoint(const std::string& keylist, const std::string& path) 
 }
 
 TEST(FullSize, UNet3DStepFromGeneratedLdmCheckpointAndV2Module) {
-  TempDir dir(fs::temp_directory_path() / ("sm_full_size_unet_" + std::to_string(::getpid())));
-  const std::string ckpt = (dir.path / "sd15_random_ldm.safetensors").string();
-  const std::string mm = (dir.path / "mm_random_v2.safetensors").string();
+  test::TempDir dir("sm_full_size_unet");  // the generated files take 2.6 GB
+  const std::string ckpt = (dir.path() / "sd15_random_ldm.safetensors").string();
+  const std::string mm = (dir.path() / "mm_random_v2.safetensors").string();
   torch::manual_seed(0);
   auto t0 = std::chrono::steady_clock::now();
   writeRandomCheckpoint("keylists/sd15_unet_ldm.txt", ckpt);
@@ -91,7 +81,7 @@ TEST(FullSize, UNet3DStepFromGeneratedLdmCheckpointAndV2Module) {
   std::printf("[ FullSize ] loaded %zu tensors (%lld parameters, fp32) in %.1f s, peak RSS %.2f GiB\n", report.loaded,
               static_cast<long long>(params), std::chrono::duration<double>(t2 - t1).count(), peakRssGiB());
   std::fflush(stdout);
-  fs::remove_all(dir.path);  // the weights are in the model now
+  fs::remove_all(dir.path());  // the weights are in the model now
 
   torch::NoGradGuard noGrad;
   auto latents = torch::randn({1, 4, 16, 32, 32});

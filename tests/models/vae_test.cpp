@@ -9,6 +9,7 @@
 #include "core/models/config_json.h"
 #include "core/models/vae/autoencoder_kl.h"
 #include "core/util/error.h"
+#include "tests/keylist.h"
 #include "tests/tensor_test_util.h"
 
 namespace sm::models {
@@ -32,20 +33,6 @@ torch::Tensor sampleImage(int64_t batch, int64_t size = 32) {
 torch::Tensor sampleLatents(int64_t batch) {
   auto gen = at::make_generator<at::CPUGeneratorImpl>(12);
   return torch::randn({batch, 4, 4, 4}, gen);
-}
-
-io::StateDictIndex editedIndex(const io::StateDictIndex& source, const std::string& drop, const std::string& reshape,
-                               std::vector<int64_t> newShape) {
-  io::StateDictIndex out;
-  out.path = source.path;
-  out.format = source.format;
-  out.owner = source.owner;
-  for (io::TensorInfo t : source.tensors()) {
-    if (t.name == drop) continue;
-    if (t.name == reshape) t.shape = newShape;
-    out.add(std::move(t));
-  }
-  return out;
 }
 
 TEST(AutoencoderKL, ParametersMatchExpectedTensors) {
@@ -187,7 +174,7 @@ TEST(AutoencoderKL, MissingKeyThrowsCheckpointErrorNamingIt) {
   const io::StateDictIndex weights = io::readStateDict(kVaeFolder + "/diffusion_pytorch_model.safetensors");
   const std::string key = "decoder.mid_block.attentions.0.to_v.bias";
   try {
-    loadAutoencoderKL(editedIndex(weights, key, "", {}), folderConfig(), torch::kCPU, torch::kFloat);
+    loadAutoencoderKL(test::editedIndex(weights, key, "", {}), folderConfig(), torch::kCPU, torch::kFloat);
     FAIL() << "no CheckpointError";
   } catch (const CheckpointError& e) {
     EXPECT_NE(std::string(e.what()).find(key), std::string::npos) << e.what();
@@ -199,7 +186,7 @@ TEST(AutoencoderKL, WrongShapeThrowsShapeError) {
   const std::string key = "encoder.mid_block.attentions.0.to_q.weight";
   try {
     // The unsqueezed LDM conv shape [16, 16, 1, 1]: same bytes, other shape.
-    loadAutoencoderKL(editedIndex(weights, "", key, {16, 16, 1, 1}), folderConfig(), torch::kCPU, torch::kFloat);
+    loadAutoencoderKL(test::editedIndex(weights, "", key, {16, 16, 1, 1}), folderConfig(), torch::kCPU, torch::kFloat);
     FAIL() << "no ShapeError";
   } catch (const ShapeError& e) {
     EXPECT_EQ(e.key(), key);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/util/error.h"
+#include "tests/temp_dir.h"
 
 // Reference ids come from tests/reference/make_tokenizer_reference.py (transformers'
 // CLIPTokenizer without ftfy, the path diffusers takes).
@@ -51,21 +52,6 @@ void expectMatchesReference(const CLIPTokenizer& tok, const nlohmann::json& prom
     EXPECT_EQ(tok.decode(ids), entry["decoded"].get<std::string>());
   }
 }
-
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& name) {
-    path = fs::temp_directory_path() / ("sm_clip_tok_" + name + "_" + std::to_string(std::random_device{}()));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  void write(const std::string& file, const std::string& content) const {
-    std::ofstream(path / file, std::ios::binary) << content;
-  }
-};
 
 // Runs `fn`, expects a CheckpointError whose path names `file`.
 template <typename Fn>
@@ -191,10 +177,10 @@ TEST(CLIPTokenizer, DiffusersFolderMatchesTransformers) {
 }
 
 TEST(CLIPTokenizer, BadFilesThrowCheckpointErrorNamingTheFile) {
-  TempDir dir("bad");
-  const fs::path vocab = dir.path / "vocab.json";
-  const fs::path merges = dir.path / "merges.txt";
-  auto load = [&] { CLIPTokenizer::fromDiffusersFolder(dir.path); };
+  sm::test::TempDir dir("sm_clip_tok_bad");
+  const fs::path vocab = dir.path() / "vocab.json";
+  const fs::path merges = dir.path() / "merges.txt";
+  auto load = [&] { CLIPTokenizer::fromDiffusersFolder(dir.path()); };
   const std::string goodVocab = R"({"a": 0, "b": 1, "ab</w>": 2, "<|startoftext|>": 3, "<|endoftext|>": 4})";
   const std::string goodMerges = "#version: 0.2\na b</w>\n";
 
@@ -210,7 +196,7 @@ TEST(CLIPTokenizer, BadFilesThrowCheckpointErrorNamingTheFile) {
   expectCheckpointErrorNaming(load, vocab);  // no special tokens
 
   dir.write("vocab.json", goodVocab);
-  EXPECT_EQ(CLIPTokenizer::fromDiffusersFolder(dir.path).encode("ab"), (std::vector<int>{2}));
+  EXPECT_EQ(CLIPTokenizer::fromDiffusersFolder(dir.path()).encode("ab"), (std::vector<int>{2}));
   dir.write("merges.txt", "#version: 0.2\na b</w>\na b c\n");
   expectCheckpointErrorNaming(load, merges);  // three symbols on a line
   dir.write("merges.txt", "a b</w>\n");
@@ -220,7 +206,7 @@ TEST(CLIPTokenizer, BadFilesThrowCheckpointErrorNamingTheFile) {
   fs::remove(merges);
   expectCheckpointErrorNaming(load, merges);  // merges.txt missing
 
-  const fs::path gz = dir.path / "merges.txt.gz";
+  const fs::path gz = dir.path() / "merges.txt.gz";
   expectCheckpointErrorNaming([&] { CLIPTokenizer::fromMergesGz(gz); }, gz);  // missing
   dir.write("merges.txt.gz", "plain text, not gzip");
   expectCheckpointErrorNaming([&] { CLIPTokenizer::fromMergesGz(gz); }, gz);

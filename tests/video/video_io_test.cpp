@@ -16,6 +16,7 @@
 #include "core/util/error.h"
 #include "core/video/video_reader.h"
 #include "core/video/video_writer.h"
+#include "tests/temp_dir.h"
 
 namespace sm::video {
 namespace {
@@ -92,15 +93,6 @@ std::map<std::string, std::string> ffprobe(const fs::path& file) {
 
 class VideoIOTest : public testing::Test {
  protected:
-  void SetUp() override {
-    std::random_device device;
-    dir_ = fs::temp_directory_path() / ("sm_video_test_" + std::to_string(device()));
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    fs::remove_all(dir_, ignored);
-  }
   /// Names in the test folder, sorted.
   std::vector<std::string> listing() const {
     std::vector<std::string> names;
@@ -110,7 +102,8 @@ class VideoIOTest : public testing::Test {
   }
   std::string file(const std::string& name) const { return (dir_ / name).string(); }
 
-  fs::path dir_;
+  test::TempDir temp_{"sm_video_test"};
+  const fs::path dir_ = temp_.path();
 };
 
 TEST_F(VideoIOTest, Mp4RoundTripKeepsFramesSizeRateAndPixels) {
