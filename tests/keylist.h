@@ -38,10 +38,7 @@ inline io::StateDictIndex readKeylist(const std::string& relative) {
 /// `newShape`: a file with a missing or mis-shaped key, for loader tests.
 inline io::StateDictIndex editedIndex(const io::StateDictIndex& source, const std::string& drop,
                                       const std::string& reshape, std::vector<int64_t> newShape) {
-  io::StateDictIndex out;
-  out.path = source.path;
-  out.format = source.format;
-  out.owner = source.owner;
+  io::StateDictIndex out = source.withoutTensors();
   for (io::TensorInfo t : source.tensors()) {
     if (t.name == drop) continue;
     if (t.name == reshape) t.shape = newShape;

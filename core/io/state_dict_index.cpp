@@ -20,6 +20,15 @@ bool TensorInfo::isContiguous() const {
   return true;
 }
 
+StateDictIndex StateDictIndex::withoutTensors() const {
+  StateDictIndex out;
+  out.path = path;
+  out.format = format;
+  out.metadata = metadata;
+  out.owner = owner;
+  return out;
+}
+
 void StateDictIndex::add(TensorInfo info) {
   auto [it, inserted] = byName_.emplace(info.name, tensors_.size());
   if (!inserted) throw CheckpointError(path, info.name, "tensor name appears twice");

@@ -43,6 +43,10 @@ class StateDictIndex {
   /// Keeps the mapped file alive while any TensorInfo points into it.
   std::shared_ptr<const void> owner;
 
+  /// An index of the same file (path, format, metadata, owner) with no
+  /// tensors yet: the start of a renamed or filtered view of this one.
+  StateDictIndex withoutTensors() const;
+
   void add(TensorInfo info);
   const std::vector<TensorInfo>& tensors() const { return tensors_; }
   const TensorInfo* find(const std::string& name) const;

@@ -98,11 +98,7 @@ io::StateDictIndex indexFromTensors(const std::vector<std::pair<std::string, tor
 // The same tensors (and bytes) under other names.
 io::StateDictIndex renamed(const io::StateDictIndex& source,
                            const std::function<std::string(const std::string&)>& rename) {
-  io::StateDictIndex out;
-  out.path = source.path;
-  out.format = source.format;
-  out.metadata = source.metadata;
-  out.owner = source.owner;
+  io::StateDictIndex out = source.withoutTensors();
   for (auto t : source.tensors()) {
     t.name = rename(t.name);
     out.add(std::move(t));

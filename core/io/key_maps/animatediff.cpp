@@ -27,11 +27,7 @@ std::string animateDiffOriginalToDiffusers(const std::string& key) {
 }
 
 RenamedMotionModule renameAnimateDiffOriginal(const StateDictIndex& source) {
-  RenamedMotionModule out;
-  out.weights.path = source.path;
-  out.weights.format = source.format;
-  out.weights.metadata = source.metadata;
-  out.weights.owner = source.owner;
+  RenamedMotionModule out{source.withoutTensors(), {}};
   for (const auto& t : source.tensors()) {
     std::string name = animateDiffOriginalToDiffusers(t.name);
     if (name.empty()) {

@@ -10,10 +10,7 @@ std::string clipTextKey(const std::string& key) {
 
 StateDictIndex renameClipText(const StateDictIndex& source, const std::string& prefix,
                               std::vector<std::string>& ignored) {
-  StateDictIndex out;
-  out.path = source.path;
-  out.format = source.format;
-  out.owner = source.owner;
+  StateDictIndex out = source.withoutTensors();
   for (const auto& t : source.tensors()) {
     if (t.name.compare(0, prefix.size(), prefix) != 0) continue;
     std::string name = clipTextKey(t.name.substr(prefix.size()));

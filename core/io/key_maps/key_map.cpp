@@ -36,11 +36,7 @@ std::string PrefixKeyMap::map(const std::string& key) const {
 
 RenamedComponent renameComponent(const StateDictIndex& source, const std::string& sourcePrefix,
                                  const PrefixKeyMap& map) {
-  RenamedComponent out;
-  out.weights.path = source.path;
-  out.weights.format = source.format;
-  out.weights.metadata = source.metadata;
-  out.weights.owner = source.owner;
+  RenamedComponent out{source.withoutTensors(), {}};
   for (const auto& t : source.tensors()) {
     if (t.name.compare(0, sourcePrefix.size(), sourcePrefix) != 0) continue;
     const std::string key = t.name.substr(sourcePrefix.size());
