@@ -16,4 +16,24 @@ torch::Device selectDevice(const std::string& name) {
   return torch::kCPU;
 }
 
+torch::ScalarType selectDtype(const std::string& name, torch::Device device) {
+  if (name == "auto") return device.is_cuda() ? torch::kFloat16 : torch::kFloat32;
+  if (name == "fp32") return torch::kFloat32;
+  if (name == "bf16") return torch::kBFloat16;
+  if (name == "fp16") {
+    if (!device.is_cuda()) throw ConfigError("--dtype fp16 needs a CUDA GPU; on the CPU use fp32 or bf16");
+    return torch::kFloat16;
+  }
+  throw ConfigError("--dtype must be auto, fp32, fp16 or bf16, not '" + name + "'");
+}
+
+std::string dtypeName(torch::ScalarType dtype) {
+  switch (dtype) {
+    case torch::kFloat32: return "fp32";
+    case torch::kFloat16: return "fp16";
+    case torch::kBFloat16: return "bf16";
+    default: return c10::toString(dtype);
+  }
+}
+
 }  // namespace sm::engine

@@ -62,6 +62,12 @@ class ConfigError : public Error {
   using Error::Error;
 };
 
+/// A device ran out of memory; the message says what was being done and what to change.
+class OutOfMemoryError : public Error {
+ public:
+  using Error::Error;
+};
+
 /// Thrown when a job is cancelled; deliberately not an Error.
 class Cancelled : public std::exception {
  public:

@@ -397,8 +397,10 @@ def main():
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
     OUT.mkdir(parents=True, exist_ok=True)
-    for p in OUT.glob("*.safetensors"):
-        p.unlink()
+    # Only this script's files: schedulers.safetensors and pipeline.safetensors
+    # belong to make_scheduler_reference.py and make_pipeline_reference.py.
+    for name in ("clip_text", "unet2d", "unet_motion_v2", "unet_motion_v3", "vae", "lora"):
+        (OUT / f"{name}.safetensors").unlink(missing_ok=True)
     with torch.no_grad():
         make_clip()
         make_unet2d()

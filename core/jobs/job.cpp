@@ -1,0 +1,54 @@
+#include "core/jobs/job.h"
+
+#include "core/util/error.h"
+
+namespace sm::jobs {
+
+JobContext::JobContext(JobListener listener, std::shared_ptr<CancelToken> cancel)
+    : listener_(std::move(listener)), cancel_(cancel ? std::move(cancel) : std::make_shared<CancelToken>()) {}
+
+void JobContext::beginStage(const std::string& stage, int64_t total) {
+  {
+    std::lock_guard lock(mutex_);
+    stage_ = stage;
+    total_ = total;
+    stageStart_ = std::chrono::steady_clock::now();
+  }
+  progress(0);
+}
+
+void JobContext::progress(int64_t done) {
+  Progress p;
+  {
+    std::lock_guard lock(mutex_);
+    p.stage = stage_;
+    p.total = total_;
+    p.done = done;
+    p.elapsedSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - stageStart_).count();
+  }
+  if (p.done > 0) {
+    p.secondsPerUnit = p.elapsedSeconds / static_cast<double>(p.done);
+    p.etaSeconds = p.secondsPerUnit * static_cast<double>(std::max<int64_t>(p.total - p.done, 0));
+  }
+  if (listener_.onProgress) listener_.onProgress(p);
+}
+
+void JobContext::log(LogLevel level, const std::string& message) {
+  if (listener_.onLog) listener_.onLog(level, message);
+}
+
+void JobContext::metric(const std::string& series, int64_t step, double value) {
+  if (listener_.onMetric) listener_.onMetric(series, step, value);
+}
+
+void JobContext::throwIfCancelled() const {
+  if (cancel_->cancelled()) throw Cancelled();
+}
+
+JobContext& silentJob() {
+  // Shared and stateless apart from the stage bookkeeping, which nobody reads.
+  static JobContext context;
+  return context;
+}
+
+}  // namespace sm::jobs

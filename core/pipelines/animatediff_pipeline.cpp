@@ -1,0 +1,332 @@
+#include "core/pipelines/animatediff_pipeline.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <c10/util/Exception.h>
+
+#include <chrono>
+#include <filesystem>
+#include <new>
+#include <sstream>
+
+#include "core/adapters/lora_file.h"
+#include "core/adapters/lora_merge.h"
+#include "core/adapters/weight_blend.h"
+#include "core/io/state_dict_reader.h"
+#include "core/models/unet/unet_loader.h"
+#include "core/pipelines/sd_checkpoint.h"
+#include "core/util/error.h"
+
+namespace fs = std::filesystem;
+
+namespace sm::pipelines {
+namespace {
+
+std::string describeWork(const GenerationRequest& r) {
+  std::ostringstream s;
+  s << r.numVideos << " video(s) of " << r.frames << " frames at " << r.width << "x" << r.height;
+  return s.str();
+}
+
+bool isOutOfMemory(const c10::Error& e) {
+  // CPU allocation failures are plain c10::Errors from the default allocator.
+  const std::string what = e.what_without_backtrace();
+  return what.find("can't allocate memory") != std::string::npos || what.find("out of memory") != std::string::npos;
+}
+
+// Runs `work`, turning allocation failures into an OutOfMemoryError that says what to change.
+template <typename F>
+auto guardMemory(const std::string& what, torch::Device device, F&& work) {
+  try {
+    return work();
+  } catch (const c10::OutOfMemoryError& e) {
+    throwOutOfMemory(what, device, e.what_without_backtrace());
+  } catch (const std::bad_alloc&) {
+    throwOutOfMemory(what, device, "std::bad_alloc");
+  } catch (const c10::Error& e) {
+    if (isOutOfMemory(e)) throwOutOfMemory(what, device, e.what_without_backtrace());
+    throw;
+  }
+}
+
+double secondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+text::CLIPTokenizer loadTokenizer(const SDCheckpointParts& parts, const std::string& override) {
+  if (!override.empty()) return text::CLIPTokenizer::fromDiffusersFolder(override);
+  const fs::path folder = fs::path(parts.path) / "tokenizer";
+  if (parts.isDiffusersFolder && fs::exists(folder / "vocab.json"))
+    return text::CLIPTokenizer::fromDiffusersFolder(folder);
+  return text::CLIPTokenizer::fromEmbedded();  // LDM files carry no tokenizer: SD 1.5's is CLIP's
+}
+
+void mergeLoRAFile(const std::string& path, float strength, models::UNet3D& unet, models::CLIPTextModel& text,
+                   jobs::JobContext& job) {
+  const io::StateDictIndex index = io::readStateDict(path);
+  adapters::LoRATargetPaths targets;
+  targets[adapters::kLoRATargetUNet] = adapters::weightModulePaths(*unet);
+  targets[adapters::kLoRATargetTextEncoder] = adapters::weightModulePaths(*text);
+  const adapters::LoRAFile lora = adapters::readLoRA(index, targets);
+  adapters::mergeLoRA(*unet, adapters::kLoRATargetUNet, lora.forTarget(adapters::kLoRATargetUNet), strength);
+  adapters::mergeLoRA(*text, adapters::kLoRATargetTextEncoder, lora.forTarget(adapters::kLoRATargetTextEncoder),
+                      strength);
+  job.info("merged LoRA " + path + " (" + lora.naming + " naming, " + std::to_string(lora.modules.size()) +
+           " modules) at strength " + std::to_string(strength));
+}
+
+}  // namespace
+
+[[noreturn]] void throwOutOfMemory(const std::string& what, torch::Device device, const std::string& detail) {
+  std::string advice = "lower --frames, --width/--height or --videos, or use a shorter --context";
+  if (device.is_cuda()) advice += ", or --dtype fp16";
+  throw OutOfMemoryError("out of memory on " + device.str() + " while " + what + ": " + advice + " (" + detail + ")");
+}
+
+AnimateDiffPipeline::AnimateDiffPipeline(text::CLIPTokenizer tokenizer, models::CLIPTextModel textEncoder,
+                                         models::UNet3D unet, models::AutoencoderKL vae, torch::Device device,
+                                         torch::ScalarType dtype)
+    : tokenizer_(std::move(tokenizer)),
+      textEncoder_(std::move(textEncoder)),
+      unet_(std::move(unet)),
+      vae_(std::move(vae)),
+      device_(device),
+      dtype_(dtype) {
+  textEncoder_->eval();
+  unet_->eval();
+  vae_->eval();
+}
+
+std::unique_ptr<AnimateDiffPipeline> AnimateDiffPipeline::load(const PipelineSources& sources,
+                                                               const PipelineLoadOptions& options,
+                                                               jobs::JobContext& job) {
+  const int total = 3 + (sources.custom.empty() ? 0 : 1) + static_cast<int>(sources.loras.size());
+  int done = 0;
+  job.beginStage("loading", total);
+  auto advance = [&] {
+    job.throwIfCancelled();
+    job.progress(++done);
+  };
+  return guardMemory("loading the models", options.device, [&] {
+    const SDCheckpointParts base = readSDCheckpointParts(sources.base);
+    if (base.textEncoder.size() == 0) throw CheckpointError(sources.base, "has no text encoder weights");
+    if (base.vae.size() == 0) throw CheckpointError(sources.base, "has no VAE weights");
+
+    models::UNet3DLoadOptions unetOptions;
+    unetOptions.device = options.device;
+    unetOptions.dtype = options.dtype;
+    unetOptions.runtime = options.unet;
+    unetOptions.unetConfig = options.unetConfig;
+    models::UNet3DLoadReport report;
+    models::UNet3D unet = models::loadUNet3D(sources.base, sources.motionModule, unetOptions, &report);
+    job.info("UNet: " + report.unetWeightsPath + " (" + report.unetNaming + " naming)" +
+             (report.motionNaming.empty()
+                  ? std::string(", no motion module")
+                  : ", motion module " + report.motionWeightsPath + " (" + report.motionNaming + " naming)"));
+    advance();
+
+    const fs::path folder(sources.base);
+    models::CLIPTextModel text =
+        base.isDiffusersFolder
+            ? models::loadCLIPTextModelFromFolder((folder / "text_encoder").string(), options.device, options.dtype)
+            : models::loadCLIPTextModel(
+                  base.textEncoder,
+                  options.textEncoderConfig.value_or(models::CLIPTextConfig::inferFromWeights(base.textEncoder)),
+                  options.device, options.dtype);
+    text::CLIPTokenizer tokenizer = loadTokenizer(base, sources.tokenizer);
+    const auto vocabulary = static_cast<size_t>(text->config().vocab_size);
+    if (tokenizer.vocabSize() > vocabulary)
+      throw CheckpointError(sources.base,
+                            "its text encoder knows " + std::to_string(vocabulary) + " tokens but the tokenizer has " +
+                                std::to_string(tokenizer.vocabSize()) +
+                                ": give the tokenizer that belongs to it (a diffusers tokenizer/ folder)");
+    advance();
+
+    models::AutoencoderKL vae =
+        base.isDiffusersFolder
+            ? models::loadAutoencoderKLFromFolder((folder / "vae").string(), options.device, options.dtype)
+            : models::loadAutoencoderKL(base.vae,
+                                        options.vaeConfig.value_or(models::VAEConfig::inferFromWeights(base.vae)),
+                                        options.device, options.dtype);
+    advance();
+
+    if (!sources.custom.empty()) {
+      const SDCheckpointParts custom = readSDCheckpointParts(sources.custom);
+      const adapters::BlendReport unetReport = adapters::injectCustomizedWeights(*unet, custom.unet);
+      if (unetReport.replaced == 0)
+        throw CheckpointError(sources.custom, "shares no UNet weight (same name and shape) with the base model");
+      std::string message = "injected " + std::to_string(unetReport.replaced) + " UNet weights from " + sources.custom;
+      if (custom.textEncoder.size() > 0) {
+        const adapters::BlendReport textReport = adapters::injectCustomizedWeights(*text, custom.textEncoder);
+        message += " and " + std::to_string(textReport.replaced) + " text-encoder weights";
+      }
+      if (!unetReport.missing.empty() || !unetReport.shapeMismatch.empty())
+        job.warn(sources.custom + ": " + std::to_string(unetReport.missing.size()) + " UNet weights missing and " +
+                 std::to_string(unetReport.shapeMismatch.size()) + " of another shape were kept from the base");
+      job.info(message);
+      advance();
+    }
+    for (const auto& [path, strength] : sources.loras) {
+      mergeLoRAFile(path, strength, unet, text, job);
+      advance();
+    }
+    return std::make_unique<AnimateDiffPipeline>(std::move(tokenizer), std::move(text), std::move(unet), std::move(vae),
+                                                 options.device, options.dtype);
+  });
+}
+
+int64_t AnimateDiffPipeline::contextLength(const GenerationRequest& request) const {
+  const int64_t limit = unet_->maxFrames();  // 0: no motion module, no limit
+  int64_t length = request.context.length;
+  if (limit > 0 && (length == 0 || length > limit)) length = limit;
+  return length;
+}
+
+torch::Tensor AnimateDiffPipeline::encodePrompt(const std::string& prompt, int clipSkip) {
+  const int maxLength = static_cast<int>(textEncoder_->config().max_position_embeddings);
+  const std::vector<int> ids = tokenizer_.encodeForSD(prompt, maxLength);
+  const torch::Tensor input =
+      torch::tensor(std::vector<int64_t>(ids.begin(), ids.end()), torch::kInt64).unsqueeze(0).to(device_);
+  return textEncoder_->forward(input, clipSkip).to(dtype_);
+}
+
+torch::Tensor AnimateDiffPipeline::promptEmbeddings(const GenerationRequest& request) {
+  const int layers = static_cast<int>(textEncoder_->config().num_hidden_layers);
+  if (request.clipSkip >= layers)
+    throw ConfigError("clip skip " + std::to_string(request.clipSkip) + " leaves no layer of the " +
+                      std::to_string(layers) + "-layer text encoder; use at most " + std::to_string(layers - 1));
+  // Each prompt is encoded once and shared by every video, step and window.
+  torch::Tensor positive = encodePrompt(request.prompt, request.clipSkip).repeat({request.numVideos, 1, 1});
+  if (!request.usesGuidance()) return positive;
+  torch::Tensor negative = encodePrompt(request.negativePrompt, request.clipSkip).repeat({request.numVideos, 1, 1});
+  return torch::cat({negative, positive});
+}
+
+torch::Tensor AnimateDiffPipeline::initialLatents(const GenerationRequest& request, at::Generator& generator,
+                                                  double initNoiseSigma) {
+  const int64_t channels = unet_->config().in_channels;
+  // Drawn on the CPU whatever the device, so a seed gives the same video everywhere.
+  torch::Tensor noise =
+      torch::randn({request.numVideos, channels, request.frames, request.height / 8, request.width / 8}, generator,
+                   torch::TensorOptions().dtype(dtype_));
+  return noise.to(device_) * initNoiseSigma;
+}
+
+torch::Tensor AnimateDiffPipeline::runUNet(const torch::Tensor& latents, const torch::Tensor& timestep,
+                                           const torch::Tensor& embeddings) {
+  return unet_->forward(latents, timestep, embeddings);
+}
+
+torch::Tensor AnimateDiffPipeline::predictNoise(const torch::Tensor& scaledLatents, double timestep,
+                                                const torch::Tensor& embeddings, const GenerationRequest& request,
+                                                jobs::JobContext& job) {
+  const bool guided = request.usesGuidance();
+  const torch::Tensor input = guided ? torch::cat({scaledLatents, scaledLatents}) : scaledLatents;
+  // The UNet takes the sampler's timestep as is: integers for DDIM, fractions for Euler.
+  const torch::Tensor t = torch::tensor(static_cast<float>(timestep), torch::TensorOptions().device(device_));
+
+  ContextOptions context = request.context;
+  context.length = static_cast<int>(contextLength(request));
+  const std::vector<ContextWindow> windows = contextWindows(request.frames, context);
+  torch::Tensor prediction;
+  if (windows.size() == 1) {
+    prediction = runUNet(input, t, embeddings);
+  } else {
+    prediction = torch::zeros_like(input);
+    torch::Tensor weightSum = torch::zeros({request.frames}, input.options());
+    for (const ContextWindow& window : windows) {
+      job.throwIfCancelled();
+      const torch::Tensor frames = torch::tensor(window.frames, torch::kInt64).to(device_);
+      const torch::Tensor weights = torch::tensor(window.weights).to(input.options());
+      const torch::Tensor out = runUNet(input.index_select(2, frames), t, embeddings);
+      prediction.index_add_(2, frames, out * weights.view({1, 1, -1, 1, 1}));
+      weightSum.index_add_(0, frames, weights);
+    }
+    prediction = prediction / weightSum.view({1, 1, -1, 1, 1});
+  }
+  if (!guided) return prediction;
+  const auto halves = prediction.chunk(2);
+  return halves[0] + request.guidance * (halves[1] - halves[0]);
+}
+
+torch::Tensor AnimateDiffPipeline::denoise(const GenerationRequest& request, jobs::JobContext& job) {
+  request.validate();
+  if (!unet_->hasMotionModules())
+    throw ConfigError("no motion module is loaded: give an AnimateDiff motion module to make videos");
+  c10::InferenceMode inference;
+  for (const auto& adapter : adapters_)
+    if (adapter->kind() == adapters::AdapterKind::Motion) adapter->setScale(request.motionScale);
+
+  return guardMemory("denoising " + describeWork(request), device_, [&] {
+    std::unique_ptr<diffusion::Scheduler> scheduler =
+        diffusion::makeScheduler(request.sampler, request.schedulerConfig());
+    scheduler->setTimesteps(request.steps);
+    const torch::Tensor embeddings = promptEmbeddings(request);
+    at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(request.seed);
+    torch::Tensor latents = initialLatents(request, generator, scheduler->initNoiseSigma());
+
+    const std::vector<double>& timesteps = scheduler->timesteps();
+    job.beginStage("denoising", static_cast<int64_t>(timesteps.size()));
+    for (size_t i = 0; i < timesteps.size(); ++i) {
+      job.throwIfCancelled();
+      const int step = static_cast<int>(i);
+      const torch::Tensor scaled = scheduler->scaleModelInput(latents, step);
+      const torch::Tensor noise = predictNoise(scaled, timesteps[i], embeddings, request, job);
+      latents = scheduler->step(noise, step, latents, generator);
+      job.progress(static_cast<int64_t>(i) + 1);
+    }
+    return latents;
+  });
+}
+
+torch::Tensor AnimateDiffPipeline::decode(const torch::Tensor& latents, int chunkFrames, jobs::JobContext& job) {
+  TORCH_CHECK(latents.dim() == 5, "decode: latents must be [videos, 4, F, h, w], got ", latents.sizes());
+  if (chunkFrames < 1) throw ConfigError("decode chunk must be >= 1, got " + std::to_string(chunkFrames));
+  c10::InferenceMode inference;
+  const int64_t videos = latents.size(0), frames = latents.size(2);
+  const std::string what = "decoding " + std::to_string(videos * frames) + " frames";
+  return guardMemory(what, device_, [&] {
+    // diffusers multiplies by 1 / scaling_factor (not a division): the same rounding.
+    const torch::Tensor z =
+        latents.permute({0, 2, 1, 3, 4}).reshape({videos * frames, latents.size(1), latents.size(3), latents.size(4)}) *
+        (1.0 / vae_->config().scaling_factor);
+    const int64_t total = z.size(0);
+    const int64_t chunks = (total + chunkFrames - 1) / chunkFrames;
+    job.beginStage("decoding", chunks);
+    std::vector<torch::Tensor> pieces;
+    for (int64_t c = 0; c < chunks; ++c) {
+      job.throwIfCancelled();
+      const int64_t begin = c * chunkFrames;
+      const torch::Tensor decoded = vae_->decode(z.slice(0, begin, std::min(total, begin + chunkFrames)));
+      // Denormalized right away on the CPU: only the float32 frames accumulate.
+      pieces.push_back((decoded.to(torch::kCPU, torch::kFloat32) / 2 + 0.5).clamp(0, 1));
+      job.progress(c + 1);
+    }
+    torch::Tensor video = torch::cat(pieces);
+    return video.reshape({videos, frames, video.size(1), video.size(2), video.size(3)});
+  });
+}
+
+GenerationResult AnimateDiffPipeline::generate(const GenerationRequest& request, jobs::JobContext& job) {
+  GenerationResult result;
+  result.seed = request.seed;
+  auto start = std::chrono::steady_clock::now();
+  result.latents = denoise(request, job);
+  result.secondsDenoising = secondsSince(start);
+  start = std::chrono::steady_clock::now();
+  result.video = decode(result.latents, request.decodeChunk, job);
+  result.secondsDecoding = secondsSince(start);
+  return result;
+}
+
+void AnimateDiffPipeline::addAdapter(std::shared_ptr<adapters::UNetAdapter> adapter) {
+  TORCH_CHECK(adapter, "addAdapter: null adapter");
+  adapter->attach(unet_);
+  adapters_.push_back(std::move(adapter));
+}
+
+void AnimateDiffPipeline::clearAdapters() {
+  for (auto it = adapters_.rbegin(); it != adapters_.rend(); ++it) (*it)->detach(unet_);
+  adapters_.clear();
+}
+
+}  // namespace sm::pipelines

@@ -1,0 +1,131 @@
+#pragma once
+// Text-to-video generation: SD 1.5 + AnimateDiff motion modules, as diffusers'
+// AnimateDiffPipeline does it (ARCHITECTURE_FACTS §3.9): the prompt encoded
+// once, Gaussian latents from the seed, a sampler loop with classifier-free
+// guidance (both halves in one batch), optional sliding context windows for
+// long videos, then the VAE decode in chunks. Adapters hook in through
+// adapters::UNetAdapter; the Motion Adapter's scale comes from the request.
+// ref: diffusers v0.35.2 src/diffusers/pipelines/animatediff/pipeline_animatediff.py (AnimateDiffPipeline.__call__)
+#include <torch/torch.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/adapters/unet_adapter.h"
+#include "core/jobs/job.h"
+#include "core/models/clip/clip_text_model.h"
+#include "core/models/unet/unet_3d.h"
+#include "core/models/vae/autoencoder_kl.h"
+#include "core/pipelines/generation_request.h"
+#include "core/text/clip_tokenizer.h"
+
+namespace sm::pipelines {
+
+/// The files a pipeline is built from.
+struct PipelineSources {
+  /// SD 1.5: a diffusers pipeline folder or a single-file LDM checkpoint (.safetensors / .ckpt).
+  std::string base;
+  /// An AnimateDiff motion module (original or diffusers naming, file or folder).
+  std::string motionModule;
+  /// Optional customized T2I (DreamBooth / fine-tune) whose spatial UNet and
+  /// text-encoder weights are injected into the base: naive injection, the
+  /// paper's baseline; the Spatial Adapters build on it.
+  std::string custom;
+  /// A diffusers `tokenizer/` folder to use instead of the base's own (or, for
+  /// single files, which carry none, instead of SD 1.5's CLIP vocabulary).
+  std::string tokenizer;
+  /// LoRA files merged into the UNet and text encoder, with their strengths.
+  std::vector<std::pair<std::string, float>> loras;
+};
+
+struct PipelineLoadOptions {
+  torch::Device device = torch::kCPU;
+  torch::ScalarType dtype = torch::kFloat32;
+  models::UNet3DOptions unet;
+  /// Replaces the UNet config read from unet/config.json or inferred from an
+  /// LDM file's weights (which cannot show the GroupNorm group count).
+  std::optional<models::UNetConfig> unetConfig;
+  /// The same for single files' text encoder (inference assumes 64-wide heads, as in SD 1.5) and VAE.
+  std::optional<models::CLIPTextConfig> textEncoderConfig;
+  std::optional<models::VAEConfig> vaeConfig;
+};
+
+struct GenerationResult {
+  /// Final latents [videos, 4, F, h, w] as the sampler left them (UNet scale).
+  torch::Tensor latents;
+  /// Decoded videos [videos, F, 3, H, W], float32 on the CPU, in [0, 1].
+  torch::Tensor video;
+  uint64_t seed = 0;
+  double secondsDenoising = 0.0;
+  double secondsDecoding = 0.0;
+};
+
+class AnimateDiffPipeline {
+ public:
+  /// From components already built (tests, the Studio's model cache).
+  AnimateDiffPipeline(text::CLIPTokenizer tokenizer, models::CLIPTextModel textEncoder, models::UNet3D unet,
+                      models::AutoencoderKL vae, torch::Device device, torch::ScalarType dtype);
+
+  /// Loads every component from files, reporting progress to `job`. Throws
+  /// CheckpointError / ShapeError / ConfigError naming the file at fault.
+  static std::unique_ptr<AnimateDiffPipeline> load(const PipelineSources& sources, const PipelineLoadOptions& options,
+                                                   jobs::JobContext& job = jobs::silentJob());
+
+  /// The whole generation: denoise() then decode(). Throws ConfigError for an
+  /// invalid request, OutOfMemoryError saying what to lower, sm::Cancelled
+  /// within one UNet call of a cancel request.
+  GenerationResult generate(const GenerationRequest& request, jobs::JobContext& job = jobs::silentJob());
+
+  /// The sampler loop alone: final latents [videos, 4, F, h, w].
+  torch::Tensor denoise(const GenerationRequest& request, jobs::JobContext& job = jobs::silentJob());
+  /// Latents [videos, 4, F, h, w] -> video [videos, F, 3, H, W] float32 in [0, 1] on the CPU.
+  torch::Tensor decode(const torch::Tensor& latents, int chunkFrames, jobs::JobContext& job = jobs::silentJob());
+
+  /// The text embedding of one prompt: [1, 77, d] in the model dtype.
+  torch::Tensor encodePrompt(const std::string& prompt, int clipSkip);
+  /// The UNet's conditioning for a request: [negative x videos, positive x videos]
+  /// with guidance, [positive x videos] without (diffusers' order).
+  torch::Tensor promptEmbeddings(const GenerationRequest& request);
+  /// randn([videos, 4, F, h, w]) from `generator` on the CPU in the model dtype,
+  /// moved to the device, times the sampler's initial sigma (diffusers' prepare_latents).
+  torch::Tensor initialLatents(const GenerationRequest& request, at::Generator& generator, double initNoiseSigma);
+  /// The guided noise prediction for one step: UNet on [latents, latents]
+  /// (with guidance), through context windows when the video is longer than
+  /// the context, then uncond + g * (cond - uncond).
+  torch::Tensor predictNoise(const torch::Tensor& scaledLatents, double timestep, const torch::Tensor& embeddings,
+                             const GenerationRequest& request, jobs::JobContext& job);
+
+  /// Attaches an adapter to the UNet (see adapters::UNetAdapter).
+  void addAdapter(std::shared_ptr<adapters::UNetAdapter> adapter);
+  /// Detaches and forgets every adapter.
+  void clearAdapters();
+  const std::vector<std::shared_ptr<adapters::UNetAdapter>>& adapters() const { return adapters_; }
+
+  models::UNet3D& unet() { return unet_; }
+  models::CLIPTextModel& textEncoder() { return textEncoder_; }
+  models::AutoencoderKL& vae() { return vae_; }
+  const text::CLIPTokenizer& tokenizer() const { return tokenizer_; }
+  torch::Device device() const { return device_; }
+  torch::ScalarType dtype() const { return dtype_; }
+  /// Frames the UNet sees at once for `request` (the context length clamped to the motion module's limit).
+  int64_t contextLength(const GenerationRequest& request) const;
+
+ private:
+  torch::Tensor runUNet(const torch::Tensor& latents, const torch::Tensor& timestep, const torch::Tensor& embeddings);
+
+  text::CLIPTokenizer tokenizer_;
+  models::CLIPTextModel textEncoder_;
+  models::UNet3D unet_;
+  models::AutoencoderKL vae_;
+  torch::Device device_;
+  torch::ScalarType dtype_;
+  std::vector<std::shared_ptr<adapters::UNetAdapter>> adapters_;
+};
+
+/// Says what ran out of memory and what to change; `what` describes the work ("denoising 16 frames at 512x512").
+[[noreturn]] void throwOutOfMemory(const std::string& what, torch::Device device, const std::string& detail);
+
+}  // namespace sm::pipelines
