@@ -1,8 +1,18 @@
 #include "app/cli/cli_args.h"
 
 #include <charconv>
+#include <sstream>
 
 namespace sm::cli {
+namespace {
+
+std::string formatNumber(double v) {
+  std::ostringstream s;
+  s << v;
+  return s.str();
+}
+
+}  // namespace
 
 Args::Args(const std::vector<std::string>& argv, const std::set<std::string>& valued,
            const std::set<std::string>& flags) {
@@ -33,7 +43,7 @@ Args::Args(const std::vector<std::string>& argv, const std::set<std::string>& va
         if (i + 1 >= argv.size()) throw UsageError("option '--" + name + "' needs a value");
         value = argv[++i];
       }
-      values_[name] = value;
+      values_[name].push_back(value);
     } else {
       throw UsageError("unknown option '--" + name + "'");
     }
@@ -43,7 +53,12 @@ Args::Args(const std::vector<std::string>& argv, const std::set<std::string>& va
 std::optional<std::string> Args::value(const std::string& name) const {
   auto it = values_.find(name);
   if (it == values_.end()) return std::nullopt;
-  return it->second;
+  return it->second.back();
+}
+
+std::vector<std::string> Args::values(const std::string& name) const {
+  auto it = values_.find(name);
+  return it == values_.end() ? std::vector<std::string>{} : it->second;
 }
 
 int Args::intValue(const std::string& name, int fallback, int min, int max) const {
@@ -53,6 +68,17 @@ int Args::intValue(const std::string& name, int fallback, int min, int max) cons
   auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), parsed);
   if (ec != std::errc() || end != text->data() + text->size() || parsed < min || parsed > max)
     throw UsageError("--" + name + " must be an integer from " + std::to_string(min) + " to " + std::to_string(max) +
+                     ", not '" + *text + "'");
+  return parsed;
+}
+
+double Args::doubleValue(const std::string& name, double fallback, double min, double max) const {
+  auto text = value(name);
+  if (!text) return fallback;
+  double parsed = 0;
+  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), parsed);
+  if (ec != std::errc() || end != text->data() + text->size() || !(parsed >= min && parsed <= max))
+    throw UsageError("--" + name + " must be a number from " + formatNumber(min) + " to " + formatNumber(max) +
                      ", not '" + *text + "'");
   return parsed;
 }

@@ -1,11 +1,16 @@
 // stillmoving: the command-line face of the engine. Parses, runs, maps errors
 // to the exit statuses of exit_codes.h; nothing else lives here.
+#include <unistd.h>
+
+#include <csignal>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "app/cli/cli_args.h"
 #include "app/cli/exit_codes.h"
+#include "app/cli/generate_command.h"
 #include "app/cli/inspect_command.h"
 #include "core/engine/runtime.h"
 #include "core/util/error.h"
@@ -18,6 +23,9 @@ commands:
   inspect PATH... [--json]   say what each model file or folder is: kind, variant,
                              naming, tensor and parameter counts, dtypes, metadata,
                              and whether its keys match the model's config
+  generate --base PATH --motion-module PATH --prompt TEXT --out FILE
+                             a text-to-video generation to MP4, GIF or PNG frames
+                             (stillmoving generate --help for every option)
   version                    print the version
 
 global options:
@@ -25,6 +33,17 @@ global options:
 
 exit status: 0 success, 1 internal error, 2 bad input or usage, 130 cancelled
 )";
+
+// A progress bar may be drawn on a terminal: errors start on a clean line.
+const char* clearLine() { return isatty(STDERR_FILENO) ? "\r\033[K" : ""; }
+
+// Ctrl-C asks the running job to stop at its next step; a second one kills.
+std::shared_ptr<sm::jobs::CancelToken> gCancel;
+
+extern "C" void onInterrupt(int) {
+  if (gCancel->cancelled()) std::_Exit(sm::cli::kExitCancelled);
+  gCancel->cancel();  // a lock-free atomic store: safe in a signal handler
+}
 
 // Global options come before the command; returns the index of the command.
 size_t parseGlobalOptions(const std::vector<std::string>& argv, int& threads) {
@@ -56,19 +75,30 @@ int main(int argc, char** argv) {
     const std::string name = args[command];
     const std::vector<std::string> rest(args.begin() + static_cast<long>(command) + 1, args.end());
     if (name == "inspect") return sm::cli::runInspect(rest);
+    if (name == "generate") {
+      gCancel = std::make_shared<sm::jobs::CancelToken>();
+      std::signal(SIGINT, onInterrupt);
+      std::signal(SIGTERM, onInterrupt);
+      return sm::cli::runGenerate(rest, gCancel);
+    }
     if (name == "version") {
       std::cout << "stillmoving " << SM_VERSION << "\n";
       return sm::cli::kExitOk;
     }
     throw sm::cli::UsageError("unknown command '" + name + "'");
   } catch (const sm::cli::UsageError& e) {
-    std::cerr << "stillmoving: " << e.what() << "\n\n" << kUsage;
+    // One line: the mistake; the usage only for a wrong command, where it helps.
+    std::cerr << "stillmoving: " << e.what() << "\n";
+    if (std::string(e.what()).rfind("unknown command", 0) == 0) std::cerr << "\n" << kUsage;
     return sm::cli::kExitBadInput;
   } catch (const sm::Cancelled&) {
-    std::cerr << "stillmoving: cancelled\n";
+    std::cerr << clearLine() << "stillmoving: cancelled\n";
     return sm::cli::kExitCancelled;
+  } catch (const sm::OutOfMemoryError& e) {
+    std::cerr << clearLine() << "stillmoving: error: " << e.what() << "\n";
+    return sm::cli::kExitFailure;
   } catch (const sm::Error& e) {
-    std::cerr << "stillmoving: error: " << e.what() << "\n";
+    std::cerr << clearLine() << "stillmoving: error: " << e.what() << "\n";
     return sm::cli::kExitBadInput;
   } catch (const std::exception& e) {
     std::cerr << "stillmoving: internal error: " << e.what() << "\n";

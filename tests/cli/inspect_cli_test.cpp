@@ -1,43 +1,14 @@
 // `stillmoving inspect` as a user runs it: output, --json, exit statuses.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <array>
-#include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "tests/cli/cli_run.h"
 #include "tests/keylist.h"
 
 namespace sm {
 namespace {
-
-struct CliRun {
-  int status = -1;
-  std::string out;  // stdout
-  std::string err;  // stderr
-};
-
-CliRun runCli(const std::string& args) {
-  // ctest runs tests in parallel processes: each call gets its own stderr file.
-  std::string errFile = ::testing::TempDir() + "/cli_stderr_XXXXXX";
-  const int fd = mkstemp(errFile.data());
-  if (fd >= 0) close(fd);
-  const std::string command = std::string(SM_CLI_PATH) + " " + args + " 2>" + errFile;
-  CliRun run;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return run;
-  std::array<char, 4096> buffer{};
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) run.out.append(buffer.data(), n);
-  const int raw = pclose(pipe);
-  run.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
-  std::ifstream err(errFile);
-  run.err.assign(std::istreambuf_iterator<char>(err), {});
-  std::remove(errFile.c_str());
-  return run;
-}
 
 std::string fixture(const std::string& name) { return "'" + test::dataPath("fixtures/" + name) + "'"; }
 
