@@ -8,10 +8,8 @@
 #include "app/cli/cli_args.h"
 #include "app/cli/exit_codes.h"
 #include "app/cli/progress_bar.h"
-#include "core/diffusion/scheduler.h"
-#include "core/engine/device.h"
-#include "core/pipelines/animatediff_pipeline.h"
-#include "core/pipelines/video_tensor.h"
+#include "core/diffusion/scheduler_config.h"
+#include "core/pipelines/text_to_video_session.h"
 #include "core/util/error.h"
 #include "core/video/ffmpeg_log.h"
 #include "core/video/video_writer.h"
@@ -30,6 +28,7 @@ models:
   --motion-module PATH   AnimateDiff motion module (v1/v2/v3, original or diffusers naming)
   --custom PATH          customized SD 1.5 (DreamBooth / fine-tune) injected into the base
   --lora PATH[:STRENGTH] LoRA merged into UNet and text encoder (repeatable; strength 1)
+  --tokenizer DIR        a diffusers tokenizer/ folder (single files carry none; CLIP's is built in)
 video:
   --prompt TEXT  --negative TEXT
   --frames N (16)  --width N (512)  --height N (512)  multiples of 8
@@ -42,10 +41,10 @@ engine:
   --device auto|cpu|cuda (auto)  --dtype auto|fp32|fp16|bf16 (auto)  --quiet
 )";
 
-const std::set<std::string> kValued = {"base",    "motion-module", "custom",    "lora",  "prompt",       "negative",
-                                       "frames",  "width",         "height",    "steps", "cfg",          "seed",
-                                       "videos",  "fps",           "scheduler", "eta",   "prediction",   "clip-skip",
-                                       "context", "overlap",       "device",    "dtype", "motion-scale", "out"};
+const std::set<std::string> kValued = {
+    "base",      "motion-module", "custom",  "lora",   "tokenizer", "prompt",       "negative",  "frames", "width",
+    "height",    "steps",         "cfg",     "seed",   "videos",    "fps",          "scheduler", "eta",    "prediction",
+    "clip-skip", "context",       "overlap", "device", "dtype",     "motion-scale", "out"};
 const std::set<std::string> kFlags = {"karras", "loop", "quiet", "help"};
 
 std::string required(const Args& args, const std::string& name) {
@@ -118,6 +117,10 @@ int runGenerate(const std::vector<std::string>& argv, std::shared_ptr<jobs::Canc
     requireExists("custom", *custom);
     sources.custom = *custom;
   }
+  if (auto tokenizer = args.value("tokenizer")) {
+    requireExists("tokenizer", *tokenizer);
+    sources.tokenizer = *tokenizer;
+  }
   for (const auto& spec : args.values("lora")) sources.loras.push_back(parseLoRA(spec));
   const std::string out = required(args, "out");
   checkOutput(out);
@@ -168,16 +171,12 @@ int runGenerate(const std::vector<std::string>& argv, std::shared_ptr<jobs::Canc
     throw UsageError(e.what());
   }
 
-  pipelines::PipelineLoadOptions load;
-  load.device = engine::selectDevice(args.value("device").value_or("auto"));
-  load.dtype = engine::selectDtype(args.value("dtype").value_or("auto"), load.device);
-
   video::quietFfmpegLogs();
   jobs::JobContext job(stderrProgress(args.flag("quiet")), std::move(cancel));
-  job.info("device " + load.device.str() + ", " + engine::dtypeName(load.dtype) + ", seed " +
-           std::to_string(request.seed));
-  auto pipeline = pipelines::AnimateDiffPipeline::load(sources, load, job);
-  const pipelines::GenerationResult result = pipeline->generate(request, job);
+  pipelines::TextToVideoSession session;
+  session.load(sources, args.value("device").value_or("auto"), args.value("dtype").value_or("auto"), job);
+  job.info(session.describeEngine() + ", seed " + std::to_string(request.seed));
+  const pipelines::GeneratedVideos result = session.generate(request, job);
 
   for (int v = 0; v < request.numVideos; ++v) {
     const std::string path = outputPath(out, v, request.numVideos);
@@ -185,7 +184,7 @@ int runGenerate(const std::vector<std::string>& argv, std::shared_ptr<jobs::Canc
     write.cancel = job.cancelToken()->flag();
     job.beginStage("writing", request.frames);
     write.onProgress = [&job](int done, int) { job.progress(done); };
-    video::writeVideo(path, pipelines::toVideoClip(result.video[v], request.fps), write);
+    video::writeVideo(path, result.clips[static_cast<size_t>(v)], write);
     std::cout << path << "\n";
   }
   job.info("seed " + std::to_string(result.seed) + ", denoising " + formatDuration(result.secondsDenoising) +

@@ -12,35 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "core/diffusion/scheduler_config.h"
+
 namespace sm::diffusion {
-
-/// diffusers' beta_schedule. "linear" (diffusers) is LDM's "sqrt_linear", the
-/// schedule AnimateDiff's motion modules were trained with; "scaled_linear" is
-/// SD's training schedule (LDM's "linear").
-enum class BetaSchedule { Linear, ScaledLinear };
-/// What the model predicts: the noise, or v = sqrt(abar) eps - sqrt(1 - abar) x0.
-enum class PredictionType { Epsilon, VPrediction };
-/// How N inference timesteps are picked from the training ones (diffusers' timestep_spacing).
-enum class TimestepSpacing { Leading, Linspace, Trailing };
-
-/// diffusers' spelling: "linear", "scaled_linear".
-std::string betaScheduleName(BetaSchedule schedule);
-/// Throws ConfigError listing the valid names.
-BetaSchedule parseBetaSchedule(const std::string& name);
-/// "epsilon", "v_prediction".
-std::string predictionTypeName(PredictionType type);
-PredictionType parsePredictionType(const std::string& name);
-/// "leading", "linspace", "trailing".
-std::string timestepSpacingName(TimestepSpacing spacing);
-TimestepSpacing parseTimestepSpacing(const std::string& name);
-
-/// The training noise schedule; defaults are AnimateDiff's (ARCHITECTURE_FACTS §3.8).
-struct NoiseScheduleConfig {
-  int numTrainTimesteps = 1000;
-  double betaStart = 0.00085;
-  double betaEnd = 0.012;
-  BetaSchedule betaSchedule = BetaSchedule::Linear;
-};
 
 /// Throws ConfigError naming the parameter: numTrainTimesteps >= 1, 0 <= betaStart < betaEnd < 1.
 void validate(const NoiseScheduleConfig& config);

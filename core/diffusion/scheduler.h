@@ -11,36 +11,9 @@
 #include <vector>
 
 #include "core/diffusion/noise_schedule.h"
+#include "core/diffusion/scheduler_config.h"
 
 namespace sm::diffusion {
-
-enum class SamplerKind { DDIM, Euler, EulerAncestral, DPMSolverPlusPlus2M };
-
-/// "ddim", "euler", "euler-a", "dpmpp-2m" (the CLI's names).
-std::string samplerName(SamplerKind kind);
-/// The inverse of samplerName; throws ConfigError listing the valid names.
-SamplerKind parseSamplerName(const std::string& name);
-
-struct SchedulerConfig {
-  NoiseScheduleConfig schedule;  ///< betas (AnimateDiff's: linear 0.00085 to 0.012, 1000 steps)
-  PredictionType prediction = PredictionType::Epsilon;
-  TimestepSpacing spacing = TimestepSpacing::Leading;
-  int stepsOffset = 1;
-  /// DDIM: the "previous" alpha_cumprod after the last step is 1 (true, original
-  /// AnimateDiff) or alphas_cumprod[0] (false, SD-derived configs).
-  bool setAlphaToOne = true;
-  /// DDIM: clamp the predicted x0 to [-1, 1] (off for AnimateDiff).
-  bool clipSample = false;
-  /// DDIM: 0 is deterministic DDIM, 1 is DDPM-like. The other samplers ignore
-  /// it, as diffusers' pipelines do.
-  double eta = 0.0;
-  /// Euler, Euler ancestral, DPM++ 2M: Karras et al. (2022) sigmas (rho 7) instead of the spacing's.
-  bool karrasSigmas = false;
-};
-
-/// AnimateDiff's own DDIM configuration (ARCHITECTURE_FACTS §3.8) with the
-/// given sampler; the spacing defaults to each diffusers class's default.
-SchedulerConfig animateDiffSchedulerConfig(SamplerKind kind);
 
 class Scheduler {
  public:

@@ -11,6 +11,7 @@
 #include "core/adapters/lora_file.h"
 #include "core/adapters/lora_merge.h"
 #include "core/adapters/weight_blend.h"
+#include "core/diffusion/scheduler.h"
 #include "core/io/state_dict_reader.h"
 #include "core/models/unet/unet_loader.h"
 #include "core/pipelines/sd_checkpoint.h"

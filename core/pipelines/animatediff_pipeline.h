@@ -20,26 +20,10 @@
 #include "core/models/unet/unet_3d.h"
 #include "core/models/vae/autoencoder_kl.h"
 #include "core/pipelines/generation_request.h"
+#include "core/pipelines/pipeline_sources.h"
 #include "core/text/clip_tokenizer.h"
 
 namespace sm::pipelines {
-
-/// The files a pipeline is built from.
-struct PipelineSources {
-  /// SD 1.5: a diffusers pipeline folder or a single-file LDM checkpoint (.safetensors / .ckpt).
-  std::string base;
-  /// An AnimateDiff motion module (original or diffusers naming, file or folder).
-  std::string motionModule;
-  /// Optional customized T2I (DreamBooth / fine-tune) whose spatial UNet and
-  /// text-encoder weights are injected into the base: naive injection, the
-  /// paper's baseline; the Spatial Adapters build on it.
-  std::string custom;
-  /// A diffusers `tokenizer/` folder to use instead of the base's own (or, for
-  /// single files, which carry none, instead of SD 1.5's CLIP vocabulary).
-  std::string tokenizer;
-  /// LoRA files merged into the UNet and text encoder, with their strengths.
-  std::vector<std::pair<std::string, float>> loras;
-};
 
 struct PipelineLoadOptions {
   torch::Device device = torch::kCPU;

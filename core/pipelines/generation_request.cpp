@@ -3,6 +3,7 @@
 #include <cmath>
 #include <string>
 
+#include "core/diffusion/scheduler.h"
 #include "core/util/error.h"
 
 namespace sm::pipelines {

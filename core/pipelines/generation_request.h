@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-#include "core/diffusion/scheduler.h"
+#include "core/diffusion/scheduler_config.h"
 #include "core/pipelines/context_windows.h"
 
 namespace sm::pipelines {

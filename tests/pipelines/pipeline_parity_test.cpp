@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "core/diffusion/scheduler.h"
 #include "core/io/safetensors.h"
 #include "core/pipelines/animatediff_pipeline.h"
 #include "tests/pipelines/tiny_pipeline.h"

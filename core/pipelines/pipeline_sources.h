@@ -1,0 +1,26 @@
+#pragma once
+// Which model files a generation or training pipeline is built from.
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace sm::pipelines {
+
+/// The files a pipeline is built from.
+struct PipelineSources {
+  /// SD 1.5: a diffusers pipeline folder or a single-file LDM checkpoint (.safetensors / .ckpt).
+  std::string base;
+  /// An AnimateDiff motion module (original or diffusers naming, file or folder).
+  std::string motionModule;
+  /// Optional customized T2I (DreamBooth / fine-tune) whose spatial UNet and
+  /// text-encoder weights are injected into the base: naive injection, the
+  /// paper's baseline; the Spatial Adapters build on it.
+  std::string custom;
+  /// A diffusers `tokenizer/` folder to use instead of the base's own (or, for
+  /// single files, which carry none, instead of SD 1.5's CLIP vocabulary).
+  std::string tokenizer;
+  /// LoRA files merged into the UNet and text encoder, with their strengths.
+  std::vector<std::pair<std::string, float>> loras;
+};
+
+}  // namespace sm::pipelines
