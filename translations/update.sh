@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 lupdate_bin="$(command -v /usr/lib/qt6/bin/lupdate || command -v lupdate6 || command -v lupdate)"
 for ts in translations/stillmoving_*.ts; do
+  # Back to the bare names lupdate uses, so it keeps the existing translations.
+  sed -i -E 's#<name>sm::ui::([A-Za-z]+)</name>#<name>\1</name>#' "$ts"
   "$lupdate_bin" -no-obsolete ui app/studio -ts "$ts"
   sed -i -E 's#<name>([A-Za-z]+)</name>#<name>sm::ui::\1</name>#' "$ts"
 done

@@ -10,6 +10,7 @@
 #include <QVBoxLayout>
 
 #include "core/engine/runtime.h"
+#include "ui/panels/generate_panel.h"
 #include "ui/panels/model_panel.h"
 #include "ui/preferences_dialog.h"
 #include "ui/widgets/loss_plot.h"
@@ -17,10 +18,14 @@
 namespace sm::ui {
 
 MainWindow::MainWindow(QWidget* parent)
-    : QMainWindow(parent), models_(new ModelPanel(this)), lossPlot_(new LossPlot(this)) {
+    : QMainWindow(parent),
+      models_(new ModelPanel(this)),
+      generate_(new GeneratePanel(this)),
+      lossPlot_(new LossPlot(this)) {
   setWindowTitle(tr("Still-Moving Studio"));
   auto* tabs = new QTabWidget(this);
   tabs->addTab(models_, tr("Models"));
+  tabs->addTab(generate_, tr("Generate"));
   auto* training = new QWidget(this);
   auto* trainingLayout = new QVBoxLayout(training);
   trainingLayout->addWidget(new QLabel(tr("Motion and Spatial Adapter training: loss per step."), training));
@@ -29,6 +34,13 @@ MainWindow::MainWindow(QWidget* parent)
   setCentralWidget(tabs);
   buildMenus();
   connect(models_, &ModelPanel::modelFailed, this, &MainWindow::showError);
+  // An opened base model or motion module is what the artist will generate with.
+  connect(models_, &ModelPanel::modelRecognized, this, [this](const QString& path, const QString& kind) {
+    if (kind == "sd15-checkpoint" || kind == "diffusers-pipeline") generate_->setBaseModel(path);
+    if (kind == "motion-module") generate_->setMotionModule(path);
+  });
+  connect(generate_, &GeneratePanel::failed, this,
+          [this](const QString& title, const QString& message) { QMessageBox::critical(this, title, message); });
   updateStatus();
   resize(1100, 720);
 }

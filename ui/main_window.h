@@ -1,10 +1,11 @@
 #pragma once
-// The Studio's main window: models, (soon) data preview, training and
-// generation tabs; errors are shown in a dialog and the window keeps running.
+// The Studio's main window: models, generation and (soon) data preview and
+// training tabs; errors are shown in a dialog and the window keeps running.
 #include <QMainWindow>
 
 namespace sm::ui {
 
+class GeneratePanel;
 class ModelPanel;
 class LossPlot;
 
@@ -13,6 +14,7 @@ class MainWindow : public QMainWindow {
  public:
   explicit MainWindow(QWidget* parent = nullptr);
   ModelPanel* modelPanel() const { return models_; }
+  GeneratePanel* generatePanel() const { return generate_; }
 
  public Q_SLOTS:
   void openModelFile();
@@ -23,6 +25,7 @@ class MainWindow : public QMainWindow {
   void buildMenus();
   void updateStatus();
   ModelPanel* models_;
+  GeneratePanel* generate_;
   LossPlot* lossPlot_;
 };
 

@@ -2,13 +2,17 @@
 // thread, shows errors without dying, and the zh_CN translation is embedded.
 #include <QDirIterator>
 #include <QSignalSpy>
+#include <QSpinBox>
+#include <QTemporaryDir>
 #include <QTranslator>
 #include <QTreeWidget>
 #include <QtTest/QtTest>
 
 #include "ui/main_window.h"
+#include "ui/panels/generate_panel.h"
 #include "ui/panels/model_panel.h"
 #include "ui/widgets/loss_plot.h"
+#include "ui/widgets/video_preview.h"
 
 class StudioTest : public QObject {
   Q_OBJECT
@@ -39,6 +43,55 @@ class StudioTest : public QObject {
     QCOMPARE(failed.at(0).at(0).toString(), path);
     QVERIFY(failed.at(0).at(1).toString().contains("posix.system"));
     QCOMPARE(panel.modelCount(), 0);
+  }
+
+  void generatesAVideoOffTheGuiThreadAndExportsIt() {
+    sm::ui::MainWindow window;
+    auto* panel = window.generatePanel();
+    // Opening the models in the Models tab fills the Generate tab's fields.
+    QSignalSpy recognized(window.modelPanel(), &sm::ui::ModelPanel::modelRecognized);
+    window.modelPanel()->openModel(QString(SM_TEST_DATA_DIR) + "/fixtures/sd15_tiny_diffusers");
+    QVERIFY(recognized.wait(10000));
+    window.modelPanel()->openModel(QString(SM_TEST_DATA_DIR) + "/fixtures/motion_adapter_tiny_v2_diffusers");
+    QVERIFY(recognized.wait(10000));
+    QCOMPARE(QString::fromStdString(panel->sources().motionModule),
+             QString(SM_TEST_DATA_DIR) + "/fixtures/motion_adapter_tiny_v2_diffusers");
+    QVERIFY(!panel->sources().base.empty());
+
+    panel->setPrompt("a photo of a cat");
+    panel->findChild<QSpinBox*>("frames")->setValue(6);
+    panel->findChild<QSpinBox*>("width")->setValue(64);
+    panel->findChild<QSpinBox*>("height")->setValue(64);
+    panel->findChild<QSpinBox*>("steps")->setValue(2);
+    QCOMPARE(panel->request().frames, 6);
+    QSignalSpy generated(panel, &sm::ui::GeneratePanel::generated);
+    QSignalSpy failed(panel, &sm::ui::GeneratePanel::failed);
+    panel->generate();
+    QVERIFY(generated.wait(60000));
+    QCOMPARE(failed.count(), 0);
+    QCOMPARE(panel->preview()->frameCount(), 6);
+    QCOMPARE(panel->lastClip().frames[0].width, 64);
+
+    QTemporaryDir dir;
+    QSignalSpy exported(panel, &sm::ui::GeneratePanel::exported);
+    panel->exportTo(dir.filePath("clip.mp4"));
+    QVERIFY(exported.wait(30000));
+    QVERIFY(QFileInfo(dir.filePath("clip.mp4")).size() > 0);
+  }
+
+  void refusesABadRequestAtOnceAndReportsALoadFailure() {
+    sm::ui::GeneratePanel panel;
+    QSignalSpy failed(&panel, &sm::ui::GeneratePanel::failed);
+    panel.generate();  // no models chosen
+    QCOMPARE(failed.count(), 1);
+    panel.setBaseModel(QString(SM_TEST_DATA_DIR) + "/malformed/pickle_os_system.ckpt");
+    panel.setMotionModule(QString(SM_TEST_DATA_DIR) + "/fixtures/mm_tiny_v2_original.ckpt");
+    panel.setPrompt("cat");
+    panel.findChild<QSpinBox*>("width")->setValue(64);
+    panel.findChild<QSpinBox*>("height")->setValue(64);
+    panel.generate();
+    QVERIFY(failed.wait(30000));
+    QVERIFY(failed.at(1).at(1).toString().contains("posix.system"));
   }
 
   void lossPlotTakesPoints() {

@@ -81,6 +81,7 @@ void ModelPanel::show(const Outcome& outcome) {
   top->setExpanded(true);
   hint_->hide();
   Q_EMIT modelInspected(outcome.path);
+  Q_EMIT modelRecognized(outcome.path, QString::fromUtf8(io::modelKindName(info.kind).data()));
 }
 
 }  // namespace sm::ui

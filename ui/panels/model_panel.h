@@ -22,6 +22,8 @@ class ModelPanel : public QWidget {
  Q_SIGNALS:
   void modelFailed(const QString& path, const QString& message);
   void modelInspected(const QString& path);
+  /// The same, with core's kind name ("sd15-checkpoint", "motion-module", ...).
+  void modelRecognized(const QString& path, const QString& kind);
 
  private:
   struct Outcome {

@@ -1,0 +1,90 @@
+#pragma once
+// Text-to-video in the Studio: models, prompt and settings on the left, the
+// result playing on the right; generation runs on a JobRunner (progress, ETA,
+// cancel), and the clip exports to MP4, GIF or PNG frames.
+#include <QWidget>
+#include <memory>
+
+#include "core/pipelines/generation_request.h"
+#include "core/pipelines/pipeline_sources.h"
+#include "core/video/video_frames.h"
+
+class QComboBox;
+class QDoubleSpinBox;
+class QLabel;
+class QLineEdit;
+class QPlainTextEdit;
+class QProgressBar;
+class QPushButton;
+class QSlider;
+class QSpinBox;
+
+namespace sm::pipelines {
+class TextToVideoSession;
+}
+
+namespace sm::ui {
+
+class JobRunner;
+class VideoPreview;
+
+class GeneratePanel : public QWidget {
+  Q_OBJECT
+ public:
+  explicit GeneratePanel(QWidget* parent = nullptr);
+  ~GeneratePanel() override;
+
+  void setBaseModel(const QString& path);
+  void setMotionModule(const QString& path);
+  void setPrompt(const QString& prompt);
+  /// The request and sources the form describes now.
+  pipelines::GenerationRequest request() const;
+  pipelines::PipelineSources sources() const;
+  VideoPreview* preview() const { return preview_; }
+  const video::VideoClip& lastClip() const { return clip_; }
+
+ public Q_SLOTS:
+  void generate();
+  void cancel();
+  /// Writes the last clip to `path` (.mp4, .gif or a folder) in the background.
+  void exportTo(const QString& path);
+
+ Q_SIGNALS:
+  void generated();
+  void exported(const QString& path);
+  /// A job failed: the window shows it in a dialog.
+  void failed(const QString& title, const QString& message);
+
+ private:
+  QWidget* buildForm();
+  void setBusy(bool busy);
+  QLineEdit* pathField(const QString& placeholder, bool folderToo, QWidget* row);
+
+  std::shared_ptr<pipelines::TextToVideoSession> session_;
+  JobRunner* runner_;
+  video::VideoClip clip_;
+  QString failTitle_;
+
+  QLineEdit* base_;
+  QLineEdit* motion_;
+  QPlainTextEdit* prompt_;
+  QLineEdit* negative_;
+  QSpinBox* frames_;
+  QSpinBox* width_;
+  QSpinBox* height_;
+  QSpinBox* steps_;
+  QDoubleSpinBox* cfg_;
+  QLineEdit* seed_;
+  QComboBox* sampler_;
+  QSlider* motionScale_;
+  QLabel* motionScaleValue_;
+  QDoubleSpinBox* fps_;
+  QPushButton* generate_;
+  QPushButton* cancel_;
+  QPushButton* export_;
+  QProgressBar* progress_;
+  QLabel* status_;
+  VideoPreview* preview_;
+};
+
+}  // namespace sm::ui
