@@ -1,17 +1,16 @@
 #include "core/pipelines/animatediff_pipeline.h"
 
 #include <ATen/CPUGeneratorImpl.h>
-#include <c10/util/Exception.h>
 
 #include <chrono>
 #include <filesystem>
-#include <new>
 #include <sstream>
 
 #include "core/adapters/lora_file.h"
 #include "core/adapters/lora_merge.h"
 #include "core/adapters/weight_blend.h"
 #include "core/diffusion/scheduler.h"
+#include "core/engine/memory_guard.h"
 #include "core/io/state_dict_reader.h"
 #include "core/models/unet/unet_loader.h"
 #include "core/pipelines/sd_checkpoint.h"
@@ -26,27 +25,6 @@ std::string describeWork(const GenerationRequest& r) {
   std::ostringstream s;
   s << r.numVideos << " video(s) of " << r.frames << " frames at " << r.width << "x" << r.height;
   return s.str();
-}
-
-bool isOutOfMemory(const c10::Error& e) {
-  // CPU allocation failures are plain c10::Errors from the default allocator.
-  const std::string what = e.what_without_backtrace();
-  return what.find("can't allocate memory") != std::string::npos || what.find("out of memory") != std::string::npos;
-}
-
-// Runs `work`, turning allocation failures into an OutOfMemoryError that says what to change.
-template <typename F>
-auto guardMemory(const std::string& what, torch::Device device, F&& work) {
-  try {
-    return work();
-  } catch (const c10::OutOfMemoryError& e) {
-    throwOutOfMemory(what, device, e.what_without_backtrace());
-  } catch (const std::bad_alloc&) {
-    throwOutOfMemory(what, device, "std::bad_alloc");
-  } catch (const c10::Error& e) {
-    if (isOutOfMemory(e)) throwOutOfMemory(what, device, e.what_without_backtrace());
-    throw;
-  }
 }
 
 double secondsSince(std::chrono::steady_clock::time_point start) {
@@ -77,12 +55,6 @@ void mergeLoRAFile(const std::string& path, float strength, models::UNet3D& unet
 
 }  // namespace
 
-[[noreturn]] void throwOutOfMemory(const std::string& what, torch::Device device, const std::string& detail) {
-  std::string advice = "lower --frames, --width/--height or --videos, or use a shorter --context";
-  if (device.is_cuda()) advice += ", or --dtype fp16";
-  throw OutOfMemoryError("out of memory on " + device.str() + " while " + what + ": " + advice + " (" + detail + ")");
-}
-
 AnimateDiffPipeline::AnimateDiffPipeline(text::CLIPTokenizer tokenizer, models::CLIPTextModel textEncoder,
                                          models::UNet3D unet, models::AutoencoderKL vae, torch::Device device,
                                          torch::ScalarType dtype)
@@ -107,7 +79,7 @@ std::unique_ptr<AnimateDiffPipeline> AnimateDiffPipeline::load(const PipelineSou
     job.throwIfCancelled();
     job.progress(++done);
   };
-  return guardMemory("loading the models", options.device, [&] {
+  return engine::guardMemory("loading the models", options.device, [&] {
     const SDCheckpointParts base = readSDCheckpointParts(sources.base);
     if (base.textEncoder.size() == 0) throw CheckpointError(sources.base, "has no text encoder weights");
     if (base.vae.size() == 0) throw CheckpointError(sources.base, "has no VAE weights");
@@ -257,7 +229,7 @@ torch::Tensor AnimateDiffPipeline::denoise(const GenerationRequest& request, job
   for (const auto& adapter : adapters_)
     if (adapter->kind() == adapters::AdapterKind::Motion) adapter->setScale(request.motionScale);
 
-  return guardMemory("denoising " + describeWork(request), device_, [&] {
+  return engine::guardMemory("denoising " + describeWork(request), device_, [&] {
     std::unique_ptr<diffusion::Scheduler> scheduler =
         diffusion::makeScheduler(request.sampler, request.schedulerConfig());
     scheduler->setTimesteps(request.steps);
@@ -285,7 +257,7 @@ torch::Tensor AnimateDiffPipeline::decode(const torch::Tensor& latents, int chun
   c10::InferenceMode inference;
   const int64_t videos = latents.size(0), frames = latents.size(2);
   const std::string what = "decoding " + std::to_string(videos * frames) + " frames";
-  return guardMemory(what, device_, [&] {
+  return engine::guardMemory(what, device_, [&] {
     // diffusers multiplies by 1 / scaling_factor (not a division): the same rounding.
     const torch::Tensor z =
         latents.permute({0, 2, 1, 3, 4}).reshape({videos * frames, latents.size(1), latents.size(3), latents.size(4)}) *

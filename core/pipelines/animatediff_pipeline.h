@@ -109,7 +109,4 @@ class AnimateDiffPipeline {
   std::vector<std::shared_ptr<adapters::UNetAdapter>> adapters_;
 };
 
-/// Says what ran out of memory and what to change; `what` describes the work ("denoising 16 frames at 512x512").
-[[noreturn]] void throwOutOfMemory(const std::string& what, torch::Device device, const std::string& detail);
-
 }  // namespace sm::pipelines

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/adapters/unet_adapter.h"
+#include "core/engine/memory_guard.h"
 #include "core/pipelines/animatediff_pipeline.h"
 #include "core/util/error.h"
 #include "tests/pipelines/tiny_pipeline.h"
@@ -268,16 +269,42 @@ TEST(AnimateDiffPipeline, NoMotionModuleIsRefusedForVideos) {
   EXPECT_THROW(pipe->generate(smallRequest()), ConfigError);
 }
 
-TEST(AnimateDiffPipeline, OutOfMemorySaysWhatToChange) {
-  try {
-    throwOutOfMemory("denoising 1 video(s) of 64 frames at 512x512", torch::Device(torch::kCUDA, 0), "CUDA OOM");
-  } catch (const OutOfMemoryError& e) {
-    const std::string m = e.what();
-    EXPECT_NE(m.find("cuda:0"), std::string::npos) << m;
-    EXPECT_NE(m.find("64 frames"), std::string::npos) << m;
-    EXPECT_NE(m.find("--dtype fp16"), std::string::npos) << m;
-    EXPECT_NE(m.find("--frames"), std::string::npos) << m;
-  }
+TEST(MemoryGuard, AllocationFailuresBecomeOutOfMemoryErrorsSayingWhatToChange) {
+  const std::string work = "denoising 1 video(s) of 64 frames at 512x512";
+  auto expectAdvice = [&](const auto& failing, torch::Device device, bool mentionsFp16) {
+    try {
+      engine::guardMemory(work, device, failing);
+      ADD_FAILURE() << "no OutOfMemoryError";
+    } catch (const OutOfMemoryError& e) {
+      const std::string m = e.what();
+      EXPECT_NE(m.find(device.str()), std::string::npos) << m;
+      EXPECT_NE(m.find("64 frames"), std::string::npos) << m;
+      EXPECT_NE(m.find("--frames"), std::string::npos) << m;
+      EXPECT_EQ(m.find("--dtype fp16") != std::string::npos, mentionsFp16) << m;
+    }
+  };
+  // What the CPU allocator really throws when a tensor does not fit.
+  expectAdvice(
+      []() -> int {
+        TORCH_CHECK(false, "DefaultCPUAllocator: can't allocate memory: you tried to allocate 1");
+        return 0;
+      },
+      torch::kCPU, false);
+  expectAdvice([]() -> int { throw std::bad_alloc(); }, torch::kCPU, false);
+  expectAdvice(
+      []() -> int {
+        TORCH_CHECK_WITH(OutOfMemoryError, false, "CUDA out of memory. Tried to allocate 2 GiB");
+        return 0;
+      },
+      torch::Device(torch::kCUDA, 0), true);
+  // Other errors pass through untouched, and results come back.
+  EXPECT_THROW(engine::guardMemory(work, torch::kCPU,
+                                   []() -> int {
+                                     TORCH_CHECK(false, "shape mismatch");
+                                     return 0;
+                                   }),
+               c10::Error);
+  EXPECT_EQ(engine::guardMemory(work, torch::kCPU, [] { return 7; }), 7);
 }
 
 }  // namespace
