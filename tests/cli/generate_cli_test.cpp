@@ -3,10 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <map>
-#include <sstream>
 
 #include "tests/cli/cli_run.h"
+#include "tests/ffprobe.h"
 #include "tests/keylist.h"
 #include "tests/temp_dir.h"
 
@@ -14,34 +13,12 @@ namespace sm {
 namespace {
 
 namespace fs = std::filesystem;
+using test::ffprobe;
 
 std::string fixture(const std::string& name) { return "'" + test::dataPath("fixtures/" + name) + "'"; }
 
 std::string tinyModels() {
   return "--base " + fixture("sd15_tiny_diffusers") + " --motion-module " + fixture("motion_adapter_tiny_v2_diffusers");
-}
-
-std::string capture(const std::string& command) {
-  std::string output;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return output;
-  char buffer[512];
-  while (std::fgets(buffer, sizeof buffer, pipe)) output += buffer;
-  pclose(pipe);
-  return output;
-}
-
-std::map<std::string, std::string> ffprobe(const std::string& file) {
-  std::map<std::string, std::string> fields;
-  std::istringstream lines(
-      capture("ffprobe -v error -select_streams v:0 -count_frames -show_entries "
-              "stream=codec_name,pix_fmt,width,height,r_frame_rate,nb_read_frames -of default=noprint_wrappers=1 '" +
-              file + "' 2>/dev/null"));
-  for (std::string line; std::getline(lines, line);) {
-    const size_t eq = line.find('=');
-    if (eq != std::string::npos) fields[line.substr(0, eq)] = line.substr(eq + 1);
-  }
-  return fields;
 }
 
 size_t countLines(const std::string& s) {

@@ -16,11 +16,15 @@
 #include "core/util/error.h"
 #include "core/video/video_reader.h"
 #include "core/video/video_writer.h"
+#include "tests/ffprobe.h"
 #include "tests/temp_dir.h"
 
 namespace sm::video {
 namespace {
 namespace fs = std::filesystem;
+using test::ffprobe;
+using test::haveFfprobe;
+using test::runCommand;
 
 /// A gradient background with a coloured square moving diagonally.
 VideoClip makeClip(int frames, int width, int height, double fps = 24.0) {
@@ -60,35 +64,6 @@ std::string readBytes(const fs::path& file) {
 void writeBytes(const fs::path& file, const std::string& bytes) {
   std::ofstream out(file, std::ios::binary);
   out << bytes;
-}
-
-/// Standard output of a shell command.
-std::string runCommand(const std::string& command) {
-  std::string output;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return output;
-  char buffer[512];
-  while (std::fgets(buffer, sizeof buffer, pipe)) output += buffer;
-  pclose(pipe);
-  return output;
-}
-
-/// The ffprobe binary (Debian package ffmpeg) checks files independently of our reader.
-bool haveFfprobe() { return runCommand("ffprobe -version 2>/dev/null").starts_with("ffprobe"); }
-
-/// `ffprobe` on the first video stream, as key -> value.
-std::map<std::string, std::string> ffprobe(const fs::path& file) {
-  const std::string command =
-      "ffprobe -v error -select_streams v:0 -count_frames -show_entries "
-      "stream=codec_name,pix_fmt,width,height,r_frame_rate,nb_frames,nb_read_frames -of default=noprint_wrappers=1 '" +
-      file.string() + "' 2>/dev/null";
-  std::map<std::string, std::string> fields;
-  std::istringstream lines(runCommand(command));
-  for (std::string line; std::getline(lines, line);) {
-    const size_t equals = line.find('=');
-    if (equals != std::string::npos) fields[line.substr(0, equals)] = line.substr(equals + 1);
-  }
-  return fields;
 }
 
 class VideoIOTest : public testing::Test {
