@@ -27,6 +27,10 @@ class UNetAdapter {
   virtual void attach(models::UNet3D& unet) = 0;
   /// Removes what attach() added; the UNet is then as before, bit for bit.
   virtual void detach(models::UNet3D& unet) = 0;
+  /// Folds the attached adapter, at its current scale, into the UNet's weights
+  /// and removes its hooks: zero-overhead inference, the same output up to
+  /// rounding. One way: reload the model to undo it. The scale is fixed afterwards.
+  virtual void merge(models::UNet3D& unet) = 0;
   /// The scale `a` of the low-rank update; 0 disables it exactly.
   virtual void setScale(double scale) = 0;
   virtual double scale() const = 0;

@@ -6,6 +6,8 @@
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/linear.h>
 
+#include "core/nn/adaptable_layers.h"
+
 namespace sm::nn {
 
 struct AttentionOptions {
@@ -24,7 +26,7 @@ class AttentionImpl : public torch::nn::Module {
   /// x: [b, n, queryDim]; context: [b, m, crossAttentionDim] or undefined for self-attention.
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& context = {});
 
-  torch::nn::Linear to_q{nullptr}, to_k{nullptr}, to_v{nullptr};
+  AdaptableLinear to_q{nullptr}, to_k{nullptr}, to_v{nullptr};
   torch::nn::ModuleList to_out{nullptr};  ///< [0] = Linear; diffusers' [1] is dropout, no parameters
 
  private:

@@ -8,7 +8,7 @@ namespace sm::nn {
 namespace F = torch::nn::functional;
 
 GEGLUImpl::GEGLUImpl(int64_t dimIn, int64_t dimOut) {
-  proj = register_module("proj", torch::nn::Linear(dimIn, dimOut * 2));
+  proj = register_module("proj", AdaptableLinear(dimIn, dimOut * 2));
 }
 
 torch::Tensor GEGLUImpl::forward(const torch::Tensor& x) {
@@ -18,12 +18,12 @@ torch::Tensor GEGLUImpl::forward(const torch::Tensor& x) {
 
 FeedForwardImpl::FeedForwardImpl(int64_t dim) {
   net = register_module(
-      "net", torch::nn::ModuleList(GEGLU(dim, 4 * dim), torch::nn::Dropout(0.0), torch::nn::Linear(4 * dim, dim)));
+      "net", torch::nn::ModuleList(GEGLU(dim, 4 * dim), torch::nn::Dropout(0.0), AdaptableLinear(4 * dim, dim)));
 }
 
 torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x) {
   auto h = net[0]->as<GEGLU>()->forward(x);
-  return net[2]->as<torch::nn::Linear>()->forward(h);
+  return net[2]->as<AdaptableLinear>()->forward(h);
 }
 
 }  // namespace sm::nn

@@ -6,6 +6,8 @@
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/linear.h>
 
+#include "core/nn/adaptable_layers.h"
+
 namespace sm::nn {
 
 class GEGLUImpl : public torch::nn::Module {
@@ -13,7 +15,7 @@ class GEGLUImpl : public torch::nn::Module {
   GEGLUImpl(int64_t dimIn, int64_t dimOut);
   /// The projection's first half times GELU(second half), exact erf GELU.
   torch::Tensor forward(const torch::Tensor& x);
-  torch::nn::Linear proj{nullptr};
+  AdaptableLinear proj{nullptr};
 };
 TORCH_MODULE(GEGLU);
 

@@ -10,14 +10,14 @@ ResnetBlock2DImpl::ResnetBlock2DImpl(const ResnetBlockOptions& o) {
   using torch::nn::Conv2dOptions;
   norm1 =
       register_module("norm1", torch::nn::GroupNorm(torch::nn::GroupNormOptions(o.groups, o.inChannels).eps(o.eps)));
-  conv1 = register_module("conv1", torch::nn::Conv2d(Conv2dOptions(o.inChannels, o.outChannels, 3).padding(1)));
+  conv1 = register_module("conv1", AdaptableConv2d(Conv2dOptions(o.inChannels, o.outChannels, 3).padding(1)));
   if (o.tembChannels > 0)
-    time_emb_proj = register_module("time_emb_proj", torch::nn::Linear(o.tembChannels, o.outChannels));
+    time_emb_proj = register_module("time_emb_proj", AdaptableLinear(o.tembChannels, o.outChannels));
   norm2 =
       register_module("norm2", torch::nn::GroupNorm(torch::nn::GroupNormOptions(o.groups, o.outChannels).eps(o.eps)));
-  conv2 = register_module("conv2", torch::nn::Conv2d(Conv2dOptions(o.outChannels, o.outChannels, 3).padding(1)));
+  conv2 = register_module("conv2", AdaptableConv2d(Conv2dOptions(o.outChannels, o.outChannels, 3).padding(1)));
   if (o.inChannels != o.outChannels)
-    conv_shortcut = register_module("conv_shortcut", torch::nn::Conv2d(Conv2dOptions(o.inChannels, o.outChannels, 1)));
+    conv_shortcut = register_module("conv_shortcut", AdaptableConv2d(Conv2dOptions(o.inChannels, o.outChannels, 1)));
 }
 
 torch::Tensor ResnetBlock2DImpl::forward(const torch::Tensor& x, const torch::Tensor& temb) {

@@ -7,6 +7,8 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 
+#include "core/nn/adaptable_layers.h"
+
 namespace sm::nn {
 
 struct ResnetBlockOptions {
@@ -25,8 +27,8 @@ class ResnetBlock2DImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& temb = {});
 
   torch::nn::GroupNorm norm1{nullptr}, norm2{nullptr};
-  torch::nn::Conv2d conv1{nullptr}, conv2{nullptr}, conv_shortcut{nullptr};
-  torch::nn::Linear time_emb_proj{nullptr};
+  AdaptableConv2d conv1{nullptr}, conv2{nullptr}, conv_shortcut{nullptr};
+  AdaptableLinear time_emb_proj{nullptr};
 };
 TORCH_MODULE(ResnetBlock2D);
 

@@ -6,6 +6,8 @@
 
 #include <optional>
 
+#include "core/nn/adaptable_layers.h"
+
 namespace sm::nn {
 
 class Downsample2DImpl : public torch::nn::Module {
@@ -13,7 +15,7 @@ class Downsample2DImpl : public torch::nn::Module {
   /// padding 1 (UNet) pads symmetrically; padding 0 (VAE) pads right and bottom by one.
   Downsample2DImpl(int64_t channels, int64_t padding);
   torch::Tensor forward(const torch::Tensor& x);
-  torch::nn::Conv2d conv{nullptr};
+  AdaptableConv2d conv{nullptr};
 
  private:
   int64_t padding_;
@@ -25,7 +27,7 @@ class Upsample2DImpl : public torch::nn::Module {
   explicit Upsample2DImpl(int64_t channels);
   /// Nearest-neighbour x2 (or to `size`, when the skip tensor's size is odd), then a 3x3 conv.
   torch::Tensor forward(const torch::Tensor& x, std::optional<std::vector<int64_t>> size = std::nullopt);
-  torch::nn::Conv2d conv{nullptr};
+  AdaptableConv2d conv{nullptr};
 };
 TORCH_MODULE(Upsample2D);
 

@@ -19,8 +19,8 @@ torch::Tensor timestepFeatures(const torch::Tensor& t, int64_t dim, bool flipSin
 }
 
 TimestepEmbeddingImpl::TimestepEmbeddingImpl(int64_t inChannels, int64_t embedDim) {
-  linear_1 = register_module("linear_1", torch::nn::Linear(inChannels, embedDim));
-  linear_2 = register_module("linear_2", torch::nn::Linear(embedDim, embedDim));
+  linear_1 = register_module("linear_1", AdaptableLinear(inChannels, embedDim));
+  linear_2 = register_module("linear_2", AdaptableLinear(embedDim, embedDim));
 }
 
 torch::Tensor TimestepEmbeddingImpl::forward(const torch::Tensor& features) {

@@ -4,6 +4,8 @@
 #include <torch/nn/module.h>
 #include <torch/nn/modules/linear.h>
 
+#include "core/nn/adaptable_layers.h"
+
 namespace sm::nn {
 
 /// t: [b] (integer or fractional timesteps) -> [b, dim] float32, [cos, sin]
@@ -14,7 +16,7 @@ class TimestepEmbeddingImpl : public torch::nn::Module {
  public:
   TimestepEmbeddingImpl(int64_t inChannels, int64_t embedDim);
   torch::Tensor forward(const torch::Tensor& features);
-  torch::nn::Linear linear_1{nullptr}, linear_2{nullptr};
+  AdaptableLinear linear_1{nullptr}, linear_2{nullptr};
 };
 TORCH_MODULE(TimestepEmbedding);
 

@@ -27,7 +27,7 @@ TEST(NN, AttentionEqualsPerHeadSoftmaxAttention) {
     auto qh = q.slice(2, h * 4, h * 4 + 4), kh = k.slice(2, h * 4, h * 4 + 4), vh = v.slice(2, h * 4, h * 4 + 4);
     heads.push_back(torch::softmax(qh.matmul(kh.transpose(1, 2)) / 2.0, -1).matmul(vh));  // d^-1/2 = 1/2
   }
-  auto expected = attn->to_out[0]->as<torch::nn::Linear>()->forward(torch::cat(heads, -1));
+  auto expected = attn->to_out[0]->as<nn::AdaptableLinear>()->forward(torch::cat(heads, -1));
   EXPECT_LT((attn(x, ctx) - expected).abs().max().item<float>(), 1e-5);
   EXPECT_EQ(attn->named_parameters().size(), 5u);  // q, k, v without bias; to_out.0 weight and bias
   EXPECT_TRUE(attn->named_parameters().contains("to_out.0.bias"));
@@ -75,7 +75,7 @@ TEST(NN, FeedForwardIsGegluWithFourTimesWidth) {
   nn::FeedForward ff(4);
   auto x = torch::randn({3, 4});
   auto proj = ff->net[0]->as<nn::GEGLU>()->proj(x);
-  auto expected = ff->net[2]->as<torch::nn::Linear>()->forward(proj.slice(1, 0, 16) * torch::gelu(proj.slice(1, 16)));
+  auto expected = ff->net[2]->as<nn::AdaptableLinear>()->forward(proj.slice(1, 0, 16) * torch::gelu(proj.slice(1, 16)));
   EXPECT_LT((ff(x) - expected).abs().max().item<float>(), 1e-6);
   EXPECT_TRUE(ff->named_parameters().contains("net.0.proj.weight"));
   EXPECT_TRUE(ff->named_parameters().contains("net.2.weight"));
@@ -108,7 +108,7 @@ TEST(LoadWeights, CopiesValuesAndReportsMissingMismatchedAndUnexpectedKeys) {
   EXPECT_EQ(report.loaded, 5u);
   EXPECT_EQ(report.unexpected, std::vector<std::string>{"stray"});
   EXPECT_TRUE(torch::equal(attn->to_q->weight, q));
-  EXPECT_TRUE(torch::equal(attn->to_out[0]->as<torch::nn::Linear>()->bias, b));
+  EXPECT_TRUE(torch::equal(attn->to_out[0]->as<nn::AdaptableLinear>()->bias, b));
   try {
     models::loadWeights(*attn, indexFor({{"to_q.weight", q}, {"to_k.weight", k}}));
     FAIL() << "accepted missing keys";

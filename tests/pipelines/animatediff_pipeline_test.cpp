@@ -137,6 +137,7 @@ class RecordingAdapter : public adapters::UNetAdapter {
   std::string describe() const override { return "recording adapter"; }
   void attach(models::UNet3D&) override { ++attached; }
   void detach(models::UNet3D&) override { ++detached; }
+  void merge(models::UNet3D&) override {}
   void setScale(double s) override {
     scale_ = s;
     ++scaleCalls;

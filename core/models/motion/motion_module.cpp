@@ -25,12 +25,12 @@ AnimateDiffTransformer3DImpl::AnimateDiffTransformer3DImpl(const MotionModuleOpt
     : maxSeqLength_(o.maxSeqLength), positions_(sinusoidalPositions(o.maxSeqLength, o.channels)) {
   const int64_t c = o.channels;
   norm = register_module("norm", torch::nn::GroupNorm(torch::nn::GroupNormOptions(o.groups, c).eps(1e-6)));
-  proj_in = register_module("proj_in", torch::nn::Linear(c, c));
+  proj_in = register_module("proj_in", nn::AdaptableLinear(c, c));
   transformer_blocks = register_module("transformer_blocks", torch::nn::ModuleList());
   // Both attentions are temporal self-attentions (crossAttentionDim 0): no text context.
   for (int64_t i = 0; i < o.layers; ++i)
     transformer_blocks->push_back(BasicTransformerBlock(BasicTransformerBlockOptions{c, o.heads, 0}));
-  proj_out = register_module("proj_out", torch::nn::Linear(c, c));
+  proj_out = register_module("proj_out", nn::AdaptableLinear(c, c));
 }
 
 torch::Tensor AnimateDiffTransformer3DImpl::forward(const torch::Tensor& x, int64_t frames, bool normPerFrame) {

@@ -13,6 +13,8 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 
+#include "core/nn/adaptable_layers.h"
+
 namespace sm::models {
 
 struct MotionModuleOptions {
@@ -37,7 +39,7 @@ class AnimateDiffTransformer3DImpl : public torch::nn::Module {
   int64_t maxSeqLength() const { return maxSeqLength_; }
 
   torch::nn::GroupNorm norm{nullptr};
-  torch::nn::Linear proj_in{nullptr}, proj_out{nullptr};
+  nn::AdaptableLinear proj_in{nullptr}, proj_out{nullptr};
   torch::nn::ModuleList transformer_blocks{nullptr};
 
  private:

@@ -30,16 +30,16 @@ Transformer2DModelImpl::Transformer2DModelImpl(const Transformer2DOptions& o) {
   // GroupNorm eps is hard-coded to 1e-6 in diffusers' Transformer2DModel.
   norm = register_module("norm", torch::nn::GroupNorm(torch::nn::GroupNormOptions(o.groups, c).eps(1e-6)));
   if (o.useLinearProjection)
-    projInLinear = register_module("proj_in", torch::nn::Linear(c, c));
+    projInLinear = register_module("proj_in", nn::AdaptableLinear(c, c));
   else
-    projInConv = register_module("proj_in", torch::nn::Conv2d(torch::nn::Conv2dOptions(c, c, 1)));
+    projInConv = register_module("proj_in", nn::AdaptableConv2d(torch::nn::Conv2dOptions(c, c, 1)));
   transformer_blocks = register_module("transformer_blocks", torch::nn::ModuleList());
   for (int64_t i = 0; i < o.layers; ++i)
     transformer_blocks->push_back(BasicTransformerBlock(BasicTransformerBlockOptions{c, o.heads, o.crossAttentionDim}));
   if (o.useLinearProjection)
-    projOutLinear = register_module("proj_out", torch::nn::Linear(c, c));
+    projOutLinear = register_module("proj_out", nn::AdaptableLinear(c, c));
   else
-    projOutConv = register_module("proj_out", torch::nn::Conv2d(torch::nn::Conv2dOptions(c, c, 1)));
+    projOutConv = register_module("proj_out", nn::AdaptableConv2d(torch::nn::Conv2dOptions(c, c, 1)));
 }
 
 torch::Tensor Transformer2DModelImpl::forward(const torch::Tensor& x, const torch::Tensor& context) {

@@ -11,6 +11,7 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 
+#include "core/nn/adaptable_layers.h"
 #include "core/nn/attention.h"
 #include "core/nn/feed_forward.h"
 
@@ -55,8 +56,8 @@ class Transformer2DModelImpl : public torch::nn::Module {
 
   torch::nn::GroupNorm norm{nullptr};
   /// Exactly one of each pair is set, by useLinearProjection.
-  torch::nn::Conv2d projInConv{nullptr}, projOutConv{nullptr};
-  torch::nn::Linear projInLinear{nullptr}, projOutLinear{nullptr};
+  nn::AdaptableConv2d projInConv{nullptr}, projOutConv{nullptr};
+  nn::AdaptableLinear projInLinear{nullptr}, projOutLinear{nullptr};
   torch::nn::ModuleList transformer_blocks{nullptr};
 };
 TORCH_MODULE(Transformer2DModel);

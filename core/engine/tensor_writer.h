@@ -1,0 +1,22 @@
+#pragma once
+// LibTorch tensors to a safetensors file (atomically, through io::writeSafetensors):
+// the one way core writes adapters, datasets' latents and training checkpoints.
+#include <torch/types.h>
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace sm::engine {
+
+using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
+
+/// Writes `tensors` (any device, any layout; copied to contiguous CPU memory
+/// first) with `metadata` as `__metadata__`. The file appears complete or not
+/// at all. Throws CheckpointError for a dtype safetensors cannot hold or a
+/// duplicate name, util::FileWriteError for I/O failures.
+void writeTensors(const std::string& path, const NamedTensors& tensors,
+                  const std::map<std::string, std::string>& metadata = {});
+
+}  // namespace sm::engine
