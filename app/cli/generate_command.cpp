@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "app/cli/cli_args.h"
+#include "app/cli/common_options.h"
 #include "app/cli/exit_codes.h"
 #include "app/cli/progress_bar.h"
 #include "core/diffusion/scheduler_config.h"
@@ -29,6 +30,13 @@ models:
   --custom PATH          customized SD 1.5 (DreamBooth / fine-tune) injected into the base
   --lora PATH[:STRENGTH] LoRA merged into UNet and text encoder (repeatable; strength 1)
   --tokenizer DIR        a diffusers tokenizer/ folder (single files carry none; CLIP's is built in)
+  --interpolate L        with --custom: W = (1-L) W_base + L W_custom instead of injection (baseline)
+still-moving:
+  --motion-adapter PATH  a trained Motion Adapter (stillmoving train motion-adapter)
+  --motion-scale A (0)   its scale: 1 static, 0 the original motion, < 0 more motion
+  --spatial-adapters PATH  trained Spatial Adapters (stillmoving train spatial-adapters);
+                         give them with the --custom / --lora they were trained on
+  --merge-adapters       fold the Spatial Adapters into the weights (faster; same video)
 video:
   --prompt TEXT  --negative TEXT
   --frames N (16)  --width N (512)  --height N (512)  multiples of 8
@@ -36,44 +44,16 @@ video:
   --scheduler ddim|euler|euler-a|dpmpp-2m (ddim)  --karras  --eta X (DDIM, 0)
   --prediction epsilon|v (epsilon)  --clip-skip N (0)
   --context N (16)  --overlap N (4)  --loop     sliding windows for long videos
-  --motion-scale A (0)   the Motion Adapter's scale when one is loaded
 engine:
   --device auto|cpu|cuda (auto)  --dtype auto|fp32|fp16|bf16 (auto)  --quiet
 )";
 
 const std::set<std::string> kValued = {
-    "base",      "motion-module", "custom",  "lora",   "tokenizer", "prompt",       "negative",  "frames", "width",
-    "height",    "steps",         "cfg",     "seed",   "videos",    "fps",          "scheduler", "eta",    "prediction",
-    "clip-skip", "context",       "overlap", "device", "dtype",     "motion-scale", "out"};
-const std::set<std::string> kFlags = {"karras", "loop", "quiet", "help"};
-
-std::string required(const Args& args, const std::string& name) {
-  auto v = args.value(name);
-  if (!v || v->empty()) throw UsageError("--" + name + " is required");
-  return *v;
-}
-
-void requireExists(const std::string& option, const std::string& path) {
-  if (!fs::exists(path)) throw UsageError("--" + option + " " + path + ": no such file or folder");
-}
-
-std::pair<std::string, float> parseLoRA(const std::string& spec) {
-  // PATH[:STRENGTH]; a path may itself hold ':' so only a numeric tail counts.
-  const auto colon = spec.rfind(':');
-  if (colon != std::string::npos && colon + 1 < spec.size()) {
-    const std::string tail = spec.substr(colon + 1);
-    char* end = nullptr;
-    const float strength = std::strtof(tail.c_str(), &end);
-    if (end && *end == '\0') {
-      if (!std::isfinite(strength) || strength < -10 || strength > 10)
-        throw UsageError("--lora " + spec + ": strength must be from -10 to 10");
-      requireExists("lora", spec.substr(0, colon));
-      return {spec.substr(0, colon), strength};
-    }
-  }
-  requireExists("lora", spec);
-  return {spec, 1.0f};
-}
+    "base",   "motion-module", "custom",       "lora",       "tokenizer",   "prompt",         "negative",
+    "frames", "width",         "height",       "steps",      "cfg",         "seed",           "videos",
+    "fps",    "scheduler",     "eta",          "prediction", "clip-skip",   "context",        "overlap",
+    "device", "dtype",         "motion-scale", "out",        "interpolate", "motion-adapter", "spatial-adapters"};
+const std::set<std::string> kFlags = {"karras", "loop", "quiet", "help", "merge-adapters"};
 
 // Where video `index` of `count` goes: the path itself for one video, else "name-N.ext" / "dir-N".
 std::string outputPath(const std::string& out, int index, int count) {
@@ -122,6 +102,21 @@ int runGenerate(const std::vector<std::string>& argv, std::shared_ptr<jobs::Canc
     sources.tokenizer = *tokenizer;
   }
   for (const auto& spec : args.values("lora")) sources.loras.push_back(parseLoRA(spec));
+  if (args.value("interpolate")) {
+    if (sources.custom.empty()) throw UsageError("--interpolate blends the base with --custom: give --custom too");
+    sources.interpolation = static_cast<float>(args.doubleValue("interpolate", 1, 0, 1));
+  }
+  if (auto motionAdapter = args.value("motion-adapter")) {
+    requireExists("motion-adapter", *motionAdapter);
+    sources.motionAdapter = *motionAdapter;
+  }
+  if (auto spatial = args.value("spatial-adapters")) {
+    requireExists("spatial-adapters", *spatial);
+    sources.spatialAdapters = *spatial;
+  }
+  sources.mergeSpatialAdapters = args.flag("merge-adapters");
+  if (sources.mergeSpatialAdapters && sources.spatialAdapters.empty())
+    throw UsageError("--merge-adapters merges --spatial-adapters: give them too");
   const std::string out = required(args, "out");
   checkOutput(out);
 
@@ -140,17 +135,8 @@ int runGenerate(const std::vector<std::string>& argv, std::shared_ptr<jobs::Canc
   request.context.overlap = args.intValue("overlap", 4, 0, 4095);
   request.context.closedLoop = args.flag("loop");
   request.motionScale = args.doubleValue("motion-scale", 0, -10, 10);
-  if (auto seed = args.value("seed")) {
-    try {
-      size_t used = 0;
-      request.seed = std::stoull(*seed, &used);
-      if (used != seed->size() || seed->front() == '-') throw std::invalid_argument("");
-    } catch (const std::exception&) {
-      throw UsageError("--seed must be a whole number from 0 to 18446744073709551615, not '" + *seed + "'");
-    }
-  } else {
-    request.seed = (static_cast<uint64_t>(std::random_device{}()) << 32) | std::random_device{}();
-  }
+  const uint64_t randomSeed = (static_cast<uint64_t>(std::random_device{}()) << 32) | std::random_device{}();
+  request.seed = parseSeed(args, randomSeed);
   try {
     request.sampler = diffusion::parseSamplerName(args.value("scheduler").value_or("ddim"));
   } catch (const ConfigError& e) {

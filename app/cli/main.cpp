@@ -9,9 +9,11 @@
 #include <vector>
 
 #include "app/cli/cli_args.h"
+#include "app/cli/dataset_command.h"
 #include "app/cli/exit_codes.h"
 #include "app/cli/generate_command.h"
 #include "app/cli/inspect_command.h"
+#include "app/cli/train_command.h"
 #include "core/engine/runtime.h"
 #include "core/util/error.h"
 
@@ -26,6 +28,13 @@ commands:
   generate --base PATH --motion-module PATH --prompt TEXT --out FILE
                              a text-to-video generation to MP4, GIF or PNG frames
                              (stillmoving generate --help for every option)
+  dataset frozen|prior --out DIR --base PATH SOURCE
+                             training data for the adapters: frozen videos from a
+                             model, images or videos; prior-preservation videos
+                             (stillmoving dataset frozen|prior --help)
+  train motion-adapter|spatial-adapters --base PATH --motion-module PATH --dataset DIR --out FILE
+                             Still-Moving training with progress, loss, checkpoints
+                             and --resume (stillmoving train --help)
   version                    print the version
 
 global options:
@@ -75,11 +84,12 @@ int main(int argc, char** argv) {
     const std::string name = args[command];
     const std::vector<std::string> rest(args.begin() + static_cast<long>(command) + 1, args.end());
     if (name == "inspect") return sm::cli::runInspect(rest);
-    if (name == "generate") {
+    if (name == "generate" || name == "dataset" || name == "train") {
       gCancel = std::make_shared<sm::jobs::CancelToken>();
       std::signal(SIGINT, onInterrupt);
       std::signal(SIGTERM, onInterrupt);
-      return sm::cli::runGenerate(rest, gCancel);
+      if (name == "train") return sm::cli::runTrain(rest, gCancel);
+      return name == "generate" ? sm::cli::runGenerate(rest, gCancel) : sm::cli::runDataset(rest, gCancel);
     }
     if (name == "version") {
       std::cout << "stillmoving " << SM_VERSION << "\n";

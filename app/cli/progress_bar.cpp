@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <sstream>
 
@@ -16,6 +17,7 @@ struct BarState {
   bool tty = false;
   bool open = false;                               // a bar is drawn and the cursor sits at its end
   std::chrono::steady_clock::time_point lastLine;  // without a terminal: when the last line was printed
+  std::map<std::string, double> metrics;           // the latest value of each series (training loss)
 };
 
 std::string bar(int64_t done, int64_t total, int width) {
@@ -61,6 +63,11 @@ jobs::JobListener stderrProgress(bool quiet) {
         line << "  " << formatDuration(p.secondsPerUnit) << "/it";
         if (p.done < p.total) line << "  eta " << formatDuration(p.etaSeconds);
       }
+      for (const auto& [series, value] : state->metrics) {
+        char number[32];
+        std::snprintf(number, sizeof(number), "%.4g", value);
+        line << "  " << series << " " << number;
+      }
       if (state->tty) {
         std::cerr << "\r\033[K" << line.str() << std::flush;
         state->open = p.done < p.total;
@@ -70,6 +77,7 @@ jobs::JobListener stderrProgress(bool quiet) {
       }
     };
   }
+  listener.onMetric = [state](const std::string& series, int64_t, double value) { state->metrics[series] = value; };
   listener.onLog = [state, quiet](jobs::LogLevel level, const std::string& message) {
     if (quiet && level == jobs::LogLevel::Info) return;
     if (state->open) std::cerr << "\r\033[K";

@@ -2,12 +2,15 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <sstream>
 
 #include "core/adapters/lora_file.h"
 #include "core/adapters/lora_merge.h"
+#include "core/adapters/motion_adapter.h"
+#include "core/adapters/spatial_adapters.h"
 #include "core/adapters/weight_blend.h"
 #include "core/diffusion/scheduler.h"
 #include "core/engine/memory_guard.h"
@@ -72,7 +75,10 @@ AnimateDiffPipeline::AnimateDiffPipeline(text::CLIPTokenizer tokenizer, models::
 std::unique_ptr<AnimateDiffPipeline> AnimateDiffPipeline::load(const PipelineSources& sources,
                                                                const PipelineLoadOptions& options,
                                                                jobs::JobContext& job) {
-  const int total = 3 + (sources.custom.empty() ? 0 : 1) + static_cast<int>(sources.loras.size());
+  if (sources.interpolation && sources.custom.empty())
+    throw ConfigError("interpolation blends the base with a customized model: give the customized model too");
+  const int total = 3 + (sources.custom.empty() ? 0 : 1) + static_cast<int>(sources.loras.size()) +
+                    (sources.motionAdapter.empty() ? 0 : 1) + (sources.spatialAdapters.empty() ? 0 : 1);
   int done = 0;
   job.beginStage("loading", total);
   auto advance = [&] {
@@ -124,12 +130,21 @@ std::unique_ptr<AnimateDiffPipeline> AnimateDiffPipeline::load(const PipelineSou
 
     if (!sources.custom.empty()) {
       const SDCheckpointParts custom = readSDCheckpointParts(sources.custom);
-      const adapters::BlendReport unetReport = adapters::injectCustomizedWeights(*unet, custom.unet);
+      // Injection, or the interpolation baseline between base and customized weights.
+      auto blend = [&](torch::nn::Module& target, const io::StateDictIndex& weights) {
+        return sources.interpolation ? adapters::interpolateWeights(target, weights, *sources.interpolation)
+                                     : adapters::injectCustomizedWeights(target, weights);
+      };
+      const adapters::BlendReport unetReport = blend(*unet, custom.unet);
       if (unetReport.replaced == 0)
         throw CheckpointError(sources.custom, "shares no UNet weight (same name and shape) with the base model");
-      std::string message = "injected " + std::to_string(unetReport.replaced) + " UNet weights from " + sources.custom;
+      std::string message =
+          (sources.interpolation ? "interpolated (lambda " + std::to_string(*sources.interpolation) + ") " +
+                                       std::to_string(unetReport.replaced) + " UNet weights with "
+                                 : "injected " + std::to_string(unetReport.replaced) + " UNet weights from ") +
+          sources.custom;
       if (custom.textEncoder.size() > 0) {
-        const adapters::BlendReport textReport = adapters::injectCustomizedWeights(*text, custom.textEncoder);
+        const adapters::BlendReport textReport = blend(*text, custom.textEncoder);
         message += " and " + std::to_string(textReport.replaced) + " text-encoder weights";
       }
       if (!unetReport.missing.empty() || !unetReport.shapeMismatch.empty())
@@ -142,8 +157,24 @@ std::unique_ptr<AnimateDiffPipeline> AnimateDiffPipeline::load(const PipelineSou
       mergeLoRAFile(path, strength, unet, text, job);
       advance();
     }
-    return std::make_unique<AnimateDiffPipeline>(std::move(tokenizer), std::move(text), std::move(unet), std::move(vae),
-                                                 options.device, options.dtype);
+    auto pipeline = std::make_unique<AnimateDiffPipeline>(std::move(tokenizer), std::move(text), std::move(unet),
+                                                          std::move(vae), options.device, options.dtype);
+    // Every adapter is attached (and its fingerprints checked) before any is merged.
+    std::shared_ptr<adapters::LowRankAdapter> spatial;
+    if (!sources.spatialAdapters.empty()) {
+      spatial = adapters::loadSpatialAdapters(sources.spatialAdapters);
+      pipeline->addAdapter(spatial);
+      job.info("attached " + spatial->describe());
+      advance();
+    }
+    if (!sources.motionAdapter.empty()) {
+      auto motion = adapters::loadMotionAdapter(sources.motionAdapter);
+      pipeline->addAdapter(motion);
+      job.info("attached " + motion->describe());
+      advance();
+    }
+    if (spatial && sources.mergeSpatialAdapters) pipeline->mergeAdapter(spatial);
+    return pipeline;
   });
 }
 
@@ -295,6 +326,13 @@ void AnimateDiffPipeline::addAdapter(std::shared_ptr<adapters::UNetAdapter> adap
   TORCH_CHECK(adapter, "addAdapter: null adapter");
   adapter->attach(unet_);
   adapters_.push_back(std::move(adapter));
+}
+
+void AnimateDiffPipeline::mergeAdapter(const std::shared_ptr<adapters::UNetAdapter>& adapter) {
+  const auto it = std::find(adapters_.begin(), adapters_.end(), adapter);
+  if (it == adapters_.end()) throw ConfigError("mergeAdapter: " + adapter->describe() + " is not attached here");
+  adapter->merge(unet_);
+  adapters_.erase(it);
 }
 
 void AnimateDiffPipeline::clearAdapters() {

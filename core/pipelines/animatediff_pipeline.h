@@ -84,6 +84,9 @@ class AnimateDiffPipeline {
 
   /// Attaches an adapter to the UNet (see adapters::UNetAdapter).
   void addAdapter(std::shared_ptr<adapters::UNetAdapter> adapter);
+  /// Folds an attached adapter into the UNet's weights (see UNetAdapter::merge)
+  /// and forgets it: it can no longer be detached or rescaled.
+  void mergeAdapter(const std::shared_ptr<adapters::UNetAdapter>& adapter);
   /// Detaches and forgets every adapter.
   void clearAdapters();
   const std::vector<std::shared_ptr<adapters::UNetAdapter>>& adapters() const { return adapters_; }

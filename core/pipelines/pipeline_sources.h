@@ -1,5 +1,6 @@
 #pragma once
 // Which model files a generation or training pipeline is built from.
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -21,6 +22,16 @@ struct PipelineSources {
   std::string tokenizer;
   /// LoRA files merged into the UNet and text encoder, with their strengths.
   std::vector<std::pair<std::string, float>> loras;
+  /// With `custom`: W = (1 - lambda) W_base + lambda W_custom instead of
+  /// injection (the paper's interpolation baseline); 1 equals injection.
+  std::optional<float> interpolation;
+  /// A trained Motion Adapter (its scale is each request's motionScale).
+  std::string motionAdapter;
+  /// Trained Spatial Adapters, kept at inference (for the customized model they were trained on).
+  std::string spatialAdapters;
+  /// Folds the Spatial Adapters into the weights after loading: zero-overhead
+  /// inference. The Motion Adapter stays a hook, so the slider keeps working.
+  bool mergeSpatialAdapters = false;
 };
 
 }  // namespace sm::pipelines

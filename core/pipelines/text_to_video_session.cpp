@@ -14,6 +14,11 @@ std::string keyOf(const PipelineSources& s, const std::string& device, const std
   std::ostringstream key;
   key << s.base << '\n' << s.motionModule << '\n' << s.custom << '\n' << s.tokenizer << '\n' << device << '\n' << dtype;
   for (const auto& [path, strength] : s.loras) key << '\n' << path << ':' << strength;
+  key << '\n'
+      << (s.interpolation ? std::to_string(*s.interpolation) : "-") << '\n'
+      << s.motionAdapter << '\n'
+      << s.spatialAdapters << '\n'
+      << s.mergeSpatialAdapters;
   return key.str();
 }
 

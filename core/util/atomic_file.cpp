@@ -1,6 +1,7 @@
 #include "core/util/atomic_file.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -8,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <random>
 
 namespace sm::util {
@@ -33,10 +35,30 @@ std::string folderOf(const std::string& path) {
 std::string tempNameFor(const std::string& path) {
   static std::atomic<unsigned> counter{0};
   static thread_local std::mt19937_64 random{std::random_device{}()};
-  std::filesystem::path target(path);
-  std::string name = "." + target.filename().string() + ".tmp-" + std::to_string(::getpid()) + "-" +
-                     std::to_string(counter++) + "-" + std::to_string(random() % 1000000);
-  return (target.parent_path() / name).string();
+  return tempFilePrefix(path) + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" +
+         std::to_string(random() % 1000000);
+}
+
+// "<digits>" at `pos`, advancing past them; nullopt when there are none.
+std::optional<unsigned long long> digitsAt(const std::string& s, size_t& pos) {
+  const size_t start = pos;
+  while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') ++pos;
+  if (pos == start || pos - start > 18) return std::nullopt;
+  return std::stoull(s.substr(start, pos - start));
+}
+
+// The writer's pid when `name` is exactly "<prefix><pid>-<counter>-<random>".
+std::optional<pid_t> writerPid(const std::string& name, const std::string& prefix) {
+  if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) return std::nullopt;
+  size_t pos = prefix.size();
+  const auto pid = digitsAt(name, pos);
+  for (int part = 0; part < 2; ++part) {
+    if (pos >= name.size() || name[pos] != '-') return std::nullopt;
+    ++pos;
+    if (!digitsAt(name, pos)) return std::nullopt;
+  }
+  if (!pid || pos != name.size() || *pid == 0 || *pid > 0x7fffffffULL) return std::nullopt;
+  return static_cast<pid_t>(*pid);
 }
 
 // A replaced file keeps its permissions; a new one gets the umask's default.
@@ -57,6 +79,30 @@ void syncFolder(const std::string& path) {
 }
 
 }  // namespace
+
+std::string tempFilePrefix(const std::string& path) {
+  const std::filesystem::path target(path);
+  // Appended piece by piece: GCC 12 warns (-Wrestrict, falsely) on "." + name + ".tmp-".
+  std::string name = ".";
+  name += target.filename().string();
+  name += ".tmp-";
+  return (target.parent_path() / name).string();
+}
+
+size_t removeStaleTempFiles(const std::string& path) {
+  const std::string prefix = std::filesystem::path(tempFilePrefix(path)).filename().string();
+  size_t removed = 0;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(folderOf(path), ec), end; !ec && it != end; it.increment(ec)) {
+    const auto pid = writerPid(it->path().filename().string(), prefix);
+    if (!pid || *pid == ::getpid()) continue;  // another thread of ours may be writing it
+    // kill(pid, 0) probes without signalling: ESRCH means no such process. EPERM is a live process.
+    if (::kill(*pid, 0) == 0 || errno != ESRCH) continue;
+    std::error_code ignored;
+    if (std::filesystem::remove(it->path(), ignored)) ++removed;
+  }
+  return removed;
+}
 
 FileWriteError::FileWriteError(std::string path, int errorNumber, const std::string& problem)
     : Error(writeMessage(path, errorNumber, problem)), path_(std::move(path)), errorNumber_(errorNumber) {}

@@ -62,6 +62,20 @@ class AtomicFileWriter {
   std::vector<char> buffer_;
 };
 
+/// The name prefix of every temporary file a writer of `path` creates:
+/// ".<file name>.tmp-", followed by "<pid>-<counter>-<random>". The leading dot
+/// hides it, and it never ends like the target, so a killed writer's leftover
+/// cannot be mistaken for a model or checkpoint file.
+std::string tempFilePrefix(const std::string& path);
+
+/// Removes the temporary files that writers of `path` left behind when they
+/// were killed: those whose process no longer exists on this machine. Files of
+/// live writers (this process's included) are kept. Best effort, never throws;
+/// returns how many files were removed. A writer on another machine sharing the
+/// folder looks dead here: its commit then fails with FileWriteError and the
+/// target keeps its old content.
+size_t removeStaleTempFiles(const std::string& path);
+
 /// Replaces `path` with whatever `produce` writes; nothing changes if it throws.
 void writeFileAtomically(const std::string& path, const std::function<void(AtomicFileWriter&)>& produce);
 /// Replaces `path` with `bytes`.

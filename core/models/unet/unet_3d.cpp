@@ -3,6 +3,7 @@
 #include <torch/nn/functional/activation.h>
 #include <torch/torch.h>
 
+#include "core/training/checkpoint_function.h"
 #include "core/util/error.h"
 
 namespace sm::models {
@@ -28,6 +29,60 @@ torch::Tensor foldFrames(const torch::Tensor& x) {
   if (x.dim() != 5) return x;
   return x.permute({0, 2, 1, 3, 4})
       .reshape({x.size(0) * x.size(2), x.size(1), x.size(3), x.size(4)});  // [b*f, c, h, w]
+}
+
+// Gradient checkpointing: each block runs as one checkpointed function whose
+// inputs are x, temb, context (and, for an up block, the skips it pops) and
+// whose outputs are x (and, for a down block, the skips it pushes), so that the
+// skip tensors cross the checkpoint boundary like any other activation.
+BlockInputs withTensors(const BlockInputs& in, const torch::Tensor& temb, const torch::Tensor& context) {
+  BlockInputs out = in;
+  out.temb = temb;
+  out.context = context;
+  return out;
+}
+
+torch::Tensor runDownBlock(const std::shared_ptr<DownBlockImpl>& block, const torch::Tensor& x, const BlockInputs& in,
+                           std::vector<torch::Tensor>& skips, bool checkpointing) {
+  if (!checkpointing) return block->forward(x, in, skips);
+  const BlockInputs settings = withTensors(in, {}, {});
+  auto run = [block, settings](const std::vector<torch::Tensor>& t) {
+    std::vector<torch::Tensor> pushed;
+    torch::Tensor y = block->forward(t[0], withTensors(settings, t[1], t[2]), pushed);
+    pushed.insert(pushed.begin(), y);  // [x, pushed skips...]
+    return pushed;
+  };
+  const auto out = training::checkpoint(run, {x, in.temb, in.context});
+  skips.insert(skips.end(), out.begin() + 1, out.end());
+  return out[0];
+}
+
+torch::Tensor runMidBlock(const std::shared_ptr<MidBlockImpl>& block, const torch::Tensor& x, const BlockInputs& in,
+                          bool checkpointing) {
+  if (!checkpointing) return block->forward(x, in);
+  const BlockInputs settings = withTensors(in, {}, {});
+  auto run = [block, settings](const std::vector<torch::Tensor>& t) {
+    return std::vector<torch::Tensor>{block->forward(t[0], withTensors(settings, t[1], t[2]))};
+  };
+  return training::checkpoint(run, {x, in.temb, in.context})[0];
+}
+
+torch::Tensor runUpBlock(const std::shared_ptr<UpBlockImpl>& block, const torch::Tensor& x, const BlockInputs& in,
+                         std::vector<torch::Tensor>& skips, const std::optional<std::vector<int64_t>>& size,
+                         bool checkpointing) {
+  if (!checkpointing) return block->forward(x, in, skips, size);
+  const size_t popped = block->resnets->size();  // one skip per layer
+  TORCH_CHECK(skips.size() >= popped, "UNet: ", skips.size(), " skip tensors left for an up block of ", popped);
+  std::vector<torch::Tensor> inputs{x, in.temb, in.context};
+  inputs.insert(inputs.end(), skips.end() - static_cast<ptrdiff_t>(popped), skips.end());
+  const BlockInputs settings = withTensors(in, {}, {});
+  auto run = [block, settings, size](const std::vector<torch::Tensor>& t) {
+    std::vector<torch::Tensor> own(t.begin() + 3, t.end());
+    return std::vector<torch::Tensor>{block->forward(t[0], withTensors(settings, t[1], t[2]), own, size)};
+  };
+  const auto out = training::checkpoint(run, inputs);
+  skips.resize(skips.size() - popped);
+  return out[0];
 }
 
 }  // namespace
@@ -62,8 +117,8 @@ UNet3DImpl::UNet3DImpl(const UNetConfig& config, const std::optional<MotionModul
     return o;
   };
 
-  conv_in =
-      register_module("conv_in", torch::nn::Conv2d(torch::nn::Conv2dOptions(config_.in_channels, ch[0], 3).padding(1)));
+  conv_in = register_module("conv_in",
+                            nn::AdaptableConv2d(torch::nn::Conv2dOptions(config_.in_channels, ch[0], 3).padding(1)));
   time_embedding = register_module("time_embedding", nn::TimestepEmbedding(ch[0], temb));
   const int motionLayers = motionConfig_ ? motionConfig_->motion_transformer_layers_per_block : 0;
   down_blocks = register_module("down_blocks", torch::nn::ModuleList());
@@ -101,7 +156,7 @@ UNet3DImpl::UNet3DImpl(const UNetConfig& config, const std::optional<MotionModul
       "conv_norm_out",
       torch::nn::GroupNorm(torch::nn::GroupNormOptions(config_.norm_num_groups, ch[0]).eps(config_.norm_eps)));
   conv_out = register_module("conv_out",
-                             torch::nn::Conv2d(torch::nn::Conv2dOptions(ch[0], config_.out_channels, 3).padding(1)));
+                             nn::AdaptableConv2d(torch::nn::Conv2dOptions(ch[0], config_.out_channels, 3).padding(1)));
 }
 
 torch::Tensor UNet3DImpl::timeEmbedding(const torch::Tensor& timestep, int64_t batch, const torch::Tensor& like) {
@@ -136,13 +191,15 @@ torch::Tensor UNet3DImpl::forward(const torch::Tensor& sample, const torch::Tens
 
   x = conv_in(x);
   std::vector<torch::Tensor> skips{x};
-  for (const auto& block : *down_blocks) x = block->as<DownBlock>()->forward(x, in, skips);
+  const bool checkpointing = gradientCheckpointing_ && torch::GradMode::is_enabled();
+  for (const auto& block : *down_blocks)
+    x = runDownBlock(std::dynamic_pointer_cast<DownBlockImpl>(block), x, in, skips, checkpointing);
   if (control && !control->down.empty()) {
     TORCH_CHECK(control->down.size() == skips.size(), "UNet: ", control->down.size(), " ControlNet down residuals for ",
                 skips.size(), " skip tensors");
     for (size_t k = 0; k < skips.size(); ++k) skips[k] = skips[k] + foldFrames(control->down[k]);
   }
-  x = mid_block(x, in);
+  x = runMidBlock(mid_block.ptr(), x, in, checkpointing);
   if (control && control->mid.defined()) x = x + foldFrames(control->mid);
 
   // Inputs whose size is not a multiple of 2^(levels-1) upsample to the skip's size.
@@ -155,7 +212,7 @@ torch::Tensor UNet3DImpl::forward(const torch::Tensor& sample, const torch::Tens
       const auto& next = skips[skips.size() - layers - 1];
       size = std::vector<int64_t>{next.size(2), next.size(3)};
     }
-    x = up_blocks[i]->as<UpBlock>()->forward(x, in, skips, size);
+    x = runUpBlock(std::dynamic_pointer_cast<UpBlockImpl>(up_blocks[i]), x, in, skips, size, checkpointing);
   }
 
   x = in.spatialNormAcrossFrames ? groupNormAcrossFrames(*conv_norm_out, x, frames) : conv_norm_out(x);

@@ -19,6 +19,7 @@
 #include "core/models/motion/motion_module_config.h"
 #include "core/models/unet/unet_blocks.h"
 #include "core/models/unet/unet_config.h"
+#include "core/nn/adaptable_layers.h"
 #include "core/nn/timestep_embedding.h"
 
 namespace sm::models {
@@ -60,7 +61,14 @@ class UNet3DImpl : public torch::nn::Module {
   int64_t maxFrames() const { return motionConfig_ ? motionConfig_->motion_max_seq_length : 0; }
   UNet3DOptions& options() { return options_; }
 
-  torch::nn::Conv2d conv_in{nullptr}, conv_out{nullptr};
+  /// Gradient checkpointing for training: while on (and grad mode enabled),
+  /// each down block, the mid block and each up block keeps only its inputs
+  /// and outputs and runs again during backward (training/checkpoint_function.h).
+  /// Gradients, adapters' included, are those of a plain run. Off by default.
+  void setGradientCheckpointing(bool enabled) { gradientCheckpointing_ = enabled; }
+  bool gradientCheckpointing() const { return gradientCheckpointing_; }
+
+  nn::AdaptableConv2d conv_in{nullptr}, conv_out{nullptr};
   nn::TimestepEmbedding time_embedding{nullptr};
   torch::nn::ModuleList down_blocks{nullptr}, up_blocks{nullptr};
   MidBlock mid_block{nullptr};
@@ -71,6 +79,7 @@ class UNet3DImpl : public torch::nn::Module {
   UNetConfig config_;
   std::optional<MotionModuleConfig> motionConfig_;
   UNet3DOptions options_;
+  bool gradientCheckpointing_ = false;
 };
 TORCH_MODULE(UNet3D);
 

@@ -1,0 +1,166 @@
+#include "core/datasets/dataset_manifest.h"
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "core/util/atomic_file.h"
+#include "core/util/error.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace sm::datasets {
+namespace {
+
+const std::vector<std::pair<DatasetKind, const char*>> kKinds = {{DatasetKind::Frozen, "frozen"},
+                                                                 {DatasetKind::Prior, "prior"}};
+const std::vector<std::pair<DatasetSource, const char*>> kSources = {{DatasetSource::Model, "model"},
+                                                                     {DatasetSource::Images, "images"},
+                                                                     {DatasetSource::Videos, "videos"},
+                                                                     {DatasetSource::Generated, "generated"}};
+
+template <typename Enum>
+Enum parseName(const std::vector<std::pair<Enum, const char*>>& table, const std::string& name, const char* what) {
+  std::string valid;
+  for (const auto& [value, spelling] : table) {
+    if (name == spelling) return value;
+    valid += (valid.empty() ? "" : ", ") + std::string(spelling);
+  }
+  throw ConfigError("unknown dataset " + std::string(what) + " '" + name + "': use " + valid);
+}
+
+// Reads a required field, turning nlohmann's type errors into one message naming the field.
+template <typename T>
+T field(const json& object, const char* name, const std::string& path) {
+  const auto it = object.find(name);
+  if (it == object.end()) throw CheckpointError(path, std::string("has no \"") + name + "\" field");
+  try {
+    return it->get<T>();
+  } catch (const json::exception&) {
+    throw CheckpointError(path, std::string("field \"") + name + "\" has the wrong type");
+  }
+}
+
+template <typename T>
+T optionalField(const json& object, const char* name, T fallback, const std::string& path) {
+  return object.contains(name) ? field<T>(object, name, path) : fallback;
+}
+
+nlohmann::ordered_json sampleToJson(const DatasetSample& s) {
+  nlohmann::ordered_json j = {{"key", s.key}, {"prompt", s.prompt}};
+  if (!s.file.empty()) j["file"] = s.file;
+  if (s.frame >= 0) j["frame"] = s.frame;
+  if (s.file.empty()) j["seed"] = s.seed;  // sampled: the seed says where it came from
+  return j;
+}
+
+DatasetSample sampleFromJson(const json& j, const std::string& path) {
+  if (!j.is_object()) throw CheckpointError(path, "a \"samples\" entry is not an object");
+  DatasetSample s;
+  s.key = field<std::string>(j, "key", path);
+  s.prompt = field<std::string>(j, "prompt", path);
+  s.file = optionalField<std::string>(j, "file", "", path);
+  s.frame = optionalField<int64_t>(j, "frame", -1, path);
+  s.seed = optionalField<uint64_t>(j, "seed", 0, path);
+  return s;
+}
+
+}  // namespace
+
+std::string datasetKindName(DatasetKind kind) {
+  for (const auto& [value, name] : kKinds)
+    if (value == kind) return name;
+  return "?";
+}
+
+std::string datasetSourceName(DatasetSource source) {
+  for (const auto& [value, name] : kSources)
+    if (value == source) return name;
+  return "?";
+}
+
+DatasetKind parseDatasetKind(const std::string& name) { return parseName(kKinds, name, "kind"); }
+DatasetSource parseDatasetSource(const std::string& name) { return parseName(kSources, name, "source"); }
+
+std::string manifestToJson(const DatasetManifest& m) {
+  // Ordered: the format comes first for whoever opens the file.
+  nlohmann::ordered_json j = {
+      {"format", kDatasetFormat},
+      {"format_version", kDatasetFormatVersion},
+      {"kind", datasetKindName(m.kind)},
+      {"source", datasetSourceName(m.source)},
+      {"frames", m.frames},
+      {"width", m.width},
+      {"height", m.height},
+      {"stride", m.stride},
+      {"fps", m.fps},
+      {"seed", m.seed},
+      {"latents", {{"file", kLatentsFile}, {"scaling_factor", m.scalingFactor}, {"value", "posterior_mean"}}},
+      {"base_model", m.baseModel},
+      {"custom_model", m.customModel}};
+  nlohmann::ordered_json samples = nlohmann::ordered_json::array();
+  for (const DatasetSample& s : m.samples) samples.push_back(sampleToJson(s));
+  j["samples"] = std::move(samples);
+  return j.dump(2) + "\n";
+}
+
+DatasetManifest manifestFromJson(const std::string& text, const std::string& path) {
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::exception& e) {
+    throw CheckpointError(path, std::string("is not valid JSON (") + e.what() + "): rebuild the dataset");
+  }
+  if (!j.is_object() || j.value("format", "") != kDatasetFormat)
+    throw CheckpointError(
+        path, std::string("is not a Still-Moving dataset manifest (no \"format\": \"") + kDatasetFormat + "\")");
+  const int version = field<int>(j, "format_version", path);
+  if (version < 1 || version > kDatasetFormatVersion)
+    throw CheckpointError(path, "has format_version " + std::to_string(version) + "; this build reads version " +
+                                    std::to_string(kDatasetFormatVersion) + ": update Still-Moving Studio");
+  DatasetManifest m;
+  try {
+    m.kind = parseDatasetKind(field<std::string>(j, "kind", path));
+    m.source = parseDatasetSource(field<std::string>(j, "source", path));
+  } catch (const ConfigError& e) {
+    throw CheckpointError(path, e.what());
+  }
+  m.frames = field<int>(j, "frames", path);
+  m.width = field<int>(j, "width", path);
+  m.height = field<int>(j, "height", path);
+  m.stride = optionalField<int>(j, "stride", 1, path);
+  m.fps = optionalField<double>(j, "fps", 8.0, path);
+  m.seed = optionalField<uint64_t>(j, "seed", 0, path);
+  if (j.contains("latents") && j["latents"].is_object())
+    m.scalingFactor = optionalField<double>(j["latents"], "scaling_factor", m.scalingFactor, path);
+  m.baseModel = optionalField<std::string>(j, "base_model", "", path);
+  m.customModel = optionalField<std::string>(j, "custom_model", "", path);
+  if (m.frames < 1 || m.width < 8 || m.height < 8 || m.width % 8 != 0 || m.height % 8 != 0 || m.stride < 1)
+    throw CheckpointError(path, "has impossible sizes (frames " + std::to_string(m.frames) + ", " +
+                                    std::to_string(m.width) + "x" + std::to_string(m.height) + ")");
+  const json samples = j.value("samples", json());
+  if (!samples.is_array()) throw CheckpointError(path, "has no \"samples\" list");
+  for (const json& s : samples) m.samples.push_back(sampleFromJson(s, path));
+  return m;
+}
+
+DatasetManifest readManifest(const std::string& folder) {
+  if (!fs::is_directory(folder))
+    throw CheckpointError(folder, "no such dataset folder (build one with `stillmoving dataset frozen|prior`)");
+  const std::string path = (fs::path(folder) / kManifestFile).string();
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw CheckpointError(
+        path, std::string("missing: ") + folder + " is not a dataset, or its build did not finish; build it again");
+  std::stringstream text;
+  text << in.rdbuf();
+  return manifestFromJson(text.str(), path);
+}
+
+void writeManifest(const std::string& folder, const DatasetManifest& manifest) {
+  util::writeFileAtomically((fs::path(folder) / kManifestFile).string(), manifestToJson(manifest));
+}
+
+}  // namespace sm::datasets

@@ -1,0 +1,63 @@
+#pragma once
+// A training run's resumable state in one safetensors file: the trainable
+// tensors ("adapter.<name>"), the optimizer's state ("optimizer.<name>"), the
+// random generators' states ("rng.<name>") and, in `__metadata__`, the format
+// ("stillmoving-training-checkpoint", format_version 1), the step, the seed,
+// the training settings and whatever else the trainer needs to resume exactly
+// (both as JSON strings of the caller's making).
+//
+// Saving replaces the file atomically (temp file, fsync, rename): a process
+// killed while saving leaves the previous checkpoint intact, plus at most a
+// hidden ".<name>.tmp-<pid>-..." file, which no loader takes for a checkpoint
+// and which the next save of the same file removes (util::removeStaleTempFiles).
+#include <torch/types.h>
+
+#include <cstdint>
+#include <string>
+
+#include "core/training/adamw.h"
+
+namespace sm::training {
+
+inline constexpr const char* kTrainingCheckpointFormat = "stillmoving-training-checkpoint";
+inline constexpr int kTrainingCheckpointVersion = 1;
+
+struct TrainingCheckpoint {
+  /// Optimizer steps done when it was saved.
+  int64_t step = 0;
+  uint64_t seed = 0;
+  /// The training settings, serialized by the caller: a JSON object.
+  std::string settingsJson = "{}";
+  /// Anything else an exact resume needs (position in the data order, loss
+  /// history...): a JSON object.
+  std::string resumeJson = "{}";
+  /// The tensors being trained, by name (without the "adapter." prefix).
+  NamedTensors trainable;
+  /// AdamW::state(), by name (without the "optimizer." prefix).
+  NamedTensors optimizer;
+  /// at::Generator::get_state() of each generator, by name (without "rng.").
+  NamedTensors generators;
+  /// The file it was loaded from (empty when built in memory).
+  std::string path;
+};
+
+/// Writes `checkpoint` to `path` atomically, then removes temporary files that
+/// killed writers of `path` left. Throws ConfigError when a JSON field is not
+/// a JSON object or a name is empty or repeated, CheckpointError for a tensor
+/// safetensors cannot hold, util::FileWriteError when writing fails (the old
+/// file is then unchanged).
+void saveTrainingCheckpoint(const std::string& path, const TrainingCheckpoint& checkpoint);
+
+/// Reads a checkpoint written by saveTrainingCheckpoint; tensors are CPU
+/// copies (the file is closed afterwards). Throws CheckpointError naming the
+/// file when it is unreadable, not a training checkpoint, of a newer format
+/// version, or has a malformed field or an unexpected tensor.
+TrainingCheckpoint loadTrainingCheckpoint(const std::string& path);
+
+/// Copies the checkpoint's trainable tensors into `params` (matched by name,
+/// converted to each parameter's dtype and device). Throws CheckpointError
+/// naming the file and the tensor when one is missing or has another shape;
+/// nothing is copied then.
+void restoreTrainable(const TrainingCheckpoint& checkpoint, const NamedTensors& params);
+
+}  // namespace sm::training

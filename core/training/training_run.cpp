@@ -1,0 +1,217 @@
+#include "core/training/training_run.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+
+#include "core/adapters/model_fingerprint.h"
+#include "core/engine/device.h"
+#include "core/engine/memory_guard.h"
+#include "core/training/adamw.h"
+#include "core/training/autocast.h"
+#include "core/training/diffusion_loss.h"
+#include "core/training/lr_schedule.h"
+#include "core/training/training_checkpoint.h"
+#include "core/util/error.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace sm::training {
+namespace {
+
+constexpr const char* kCheckpointName = "checkpoint.safetensors";
+
+uint64_t mixSeed(uint64_t seed, uint64_t step, uint64_t micro) {
+  uint64_t x = seed ^ (step * 0x9e3779b97f4a7c15ULL) ^ (micro * 0xc2b2ae3d27d4eb4fULL);
+  x ^= x >> 31;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 29;
+  return x;
+}
+
+json sourcesJson(const pipelines::PipelineSources& m) {
+  json loras = json::array();
+  for (const auto& [path, strength] : m.loras) loras.push_back({{"path", path}, {"strength", strength}});
+  return {{"base", m.base}, {"motion_module", m.motionModule}, {"custom", m.custom}, {"loras", loras}};
+}
+
+}  // namespace
+
+std::string checkpointDirOf(const TrainingSettings& s) {
+  return s.checkpointDir.empty() ? s.output + ".checkpoints" : s.checkpointDir;
+}
+
+json trajectoryJson(const TrainingSettings& s) {
+  return {{"model", sourcesJson(s.model)},
+          {"precision", s.precision},
+          {"batch_size", s.batchSize},
+          {"gradient_accumulation", s.gradientAccumulation},
+          {"learning_rate", s.learningRate},
+          {"warmup_steps", s.warmupSteps},
+          {"weight_decay", s.weightDecay},
+          {"rank", s.rank},
+          {"frames", s.frames},
+          {"seed", s.seed}};
+}
+
+TrainingRun::TrainingRun(const TrainingSettings& settings, nlohmann::json trajectory, jobs::JobContext& job)
+    : s_(settings), trajectory_(std::move(trajectory)), job_(job), device_(engine::selectDevice(settings.device)) {
+  if (s_.precision == "bf16" && !device_.is_cuda())
+    throw ConfigError("bf16 training runs on CUDA only: use --precision fp32 (or auto) on the CPU");
+  bf16_ = device_.is_cuda() && s_.precision != "fp32";
+}
+
+void TrainingRun::loadModels(const pipelines::PipelineSources& sources) {
+  pipelines::PipelineLoadOptions options;
+  options.device = device_;
+  options.dtype = torch::kFloat32;  // master weights; bf16 comes from autocast
+  pipeline_ = pipelines::AnimateDiffPipeline::load(sources, options, job_);
+  // Nothing of the model learns: only the tensors handed to train() do.
+  for (auto* module : std::initializer_list<torch::nn::Module*>{pipeline_->unet().get(), pipeline_->textEncoder().get(),
+                                                                pipeline_->vae().get()})
+    for (auto& p : module->parameters()) p.requires_grad_(false);
+  pipeline_->unet()->train();
+  pipeline_->unet()->setGradientCheckpointing(s_.gradientCheckpointing);
+}
+
+torch::Tensor TrainingRun::embed(const std::string& prompt) {
+  auto it = prompts_.find(prompt);
+  if (it != prompts_.end()) return it->second;
+  torch::NoGradGuard noGrad;
+  torch::Tensor e = pipeline_->encodePrompt(prompt, 0).detach();
+  prompts_.emplace(prompt, e);
+  return e;
+}
+
+std::pair<torch::Tensor, torch::Tensor> TrainingRun::batch(const datasets::LatentVideoDataset& dataset, int frames,
+                                                           at::Generator& generator) {
+  std::vector<torch::Tensor> latents, embeddings;
+  for (int b = 0; b < s_.batchSize; ++b) {
+    const int64_t index =
+        torch::randint(static_cast<int64_t>(dataset.size()), {1}, generator, torch::kLong).item<int64_t>();
+    const datasets::LatentVideoDataset::Sample sample = dataset.sample(static_cast<size_t>(index), frames);
+    latents.push_back(sample.latents);
+    embeddings.push_back(embed(sample.prompt));
+  }
+  return {torch::stack(latents).to(device_), torch::cat(embeddings)};
+}
+
+torch::Tensor TrainingRun::loss(const torch::Tensor& latents, const torch::Tensor& embeddings,
+                                at::Generator& generator) {
+  AutocastGuard autocast(device_, torch::kBFloat16, bf16_);
+  return diffusionLoss(*pipeline_->unet(), schedule_, latents, embeddings, generator);
+}
+
+TrainingSummary TrainingRun::train(
+    const engine::NamedTensors& trainable,
+    const std::function<torch::Tensor(int, int, at::Generator&, std::string&)>& microLoss,
+    const std::function<void(const std::string& path, const nlohmann::json& record)>& writeOutput) {
+  for (const auto& [name, p] : trainable) p.requires_grad_(true);
+  AdamWOptions adamOptions;
+  adamOptions.lr = s_.learningRate;
+  adamOptions.weightDecay = s_.weightDecay;
+  AdamW optimizer(trainable, adamOptions);
+
+  const std::string dir = checkpointDirOf(s_);
+  const std::string checkpointPath = (fs::path(dir) / kCheckpointName).string();
+  TrainingSummary summary;
+  std::vector<double> history;
+  int step = 0;
+  if (s_.resume) {
+    if (!fs::exists(checkpointPath))
+      throw ConfigError("nothing to resume: " + checkpointPath + " does not exist (start without --resume)");
+    const TrainingCheckpoint checkpoint = loadTrainingCheckpoint(checkpointPath);
+    const json saved = json::parse(checkpoint.settingsJson, nullptr, false);
+    if (saved.is_discarded() || saved != trajectory_)
+      throw ConfigError(checkpointPath +
+                        " was written by a run with other settings (model, data or optimizer): "
+                        "resume with the same settings, or start afresh in another checkpoint folder");
+    restoreTrainable(checkpoint, trainable);
+    optimizer.loadState(checkpoint.optimizer);
+    step = static_cast<int>(checkpoint.step);
+    const json resume = json::parse(checkpoint.resumeJson, nullptr, false);
+    if (resume.is_object() && resume.contains("loss_history"))
+      history = resume["loss_history"].get<std::vector<double>>();
+    summary.resumedFrom = step;
+    if (step >= s_.steps)
+      throw ConfigError(checkpointPath + " is at step " + std::to_string(step) + ": ask for more than " +
+                        std::to_string(step) + " steps to go on");
+    job_.info("resuming at step " + std::to_string(step) + " from " + checkpointPath);
+    for (size_t i = 0; i < history.size(); ++i) job_.metric("loss", static_cast<int64_t>(i) + 1, history[i]);
+  }
+  fs::create_directories(dir);
+
+  auto saveCheckpoint = [&] {
+    TrainingCheckpoint checkpoint;
+    checkpoint.step = step;
+    checkpoint.seed = s_.seed;
+    checkpoint.settingsJson = trajectory_.dump();
+    checkpoint.resumeJson = json{{"loss_history", history}}.dump();
+    checkpoint.trainable = trainable;
+    checkpoint.optimizer = optimizer.state();
+    saveTrainingCheckpoint(checkpointPath, checkpoint);
+    summary.checkpoint = checkpointPath;
+  };
+
+  const adapters::UNetFingerprint weightsBefore = adapters::fingerprintUNet(*pipeline_->unet());
+  job_.beginStage("training", s_.steps);
+  job_.progress(step);
+  const auto start = std::chrono::steady_clock::now();
+  const int firstStep = step;
+  try {
+    for (; step < s_.steps; ++step) {
+      optimizer.zeroGrad();
+      double total = 0.0;
+      for (int micro = 0; micro < s_.gradientAccumulation; ++micro) {
+        job_.throwIfCancelled();
+        at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(mixSeed(s_.seed, step, micro));
+        std::string series;
+        torch::Tensor loss = engine::guardMemory("a training step", device_, [&] {
+          torch::Tensor l = microLoss(step, micro, generator, series) / s_.gradientAccumulation;
+          l.backward();
+          return l.detach();
+        });
+        const double value = loss.item<double>() * s_.gradientAccumulation;
+        if (!std::isfinite(value))
+          throw ConfigError("the loss became " + std::to_string(value) + " at step " + std::to_string(step + 1) +
+                            ": lower the learning rate (and resume from the last checkpoint)");
+        if (!series.empty()) job_.metric(series, step + 1, value);
+        total += value / s_.gradientAccumulation;
+      }
+      optimizer.step(warmupConstantLR(s_.learningRate, step, s_.warmupSteps));
+      history.push_back(total);
+      job_.metric("loss", step + 1, total);
+      job_.progress(step + 1);
+      if (s_.checkpointEvery > 0 && (step + 1) % s_.checkpointEvery == 0 && step + 1 < s_.steps) {
+        ++step;  // the checkpoint records completed steps
+        saveCheckpoint();
+        --step;
+      }
+    }
+  } catch (const Cancelled&) {
+    // Steps completed so far are kept; the interrupted one is simply redone on resume.
+    saveCheckpoint();
+    job_.info("cancelled at step " + std::to_string(step) + "; checkpoint saved to " + checkpointPath +
+              " (continue with --resume)");
+    throw;
+  }
+  saveCheckpoint();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const adapters::UNetFingerprint weightsAfter = adapters::fingerprintUNet(*pipeline_->unet());
+  summary.modelWeightsUnchanged = weightsAfter.spatial.toString() == weightsBefore.spatial.toString() &&
+                                  weightsAfter.motion.toString() == weightsBefore.motion.toString();
+  summary.steps = step;
+  summary.lastLoss = history.empty() ? 0.0 : history.back();
+  summary.secondsPerStep = step > firstStep ? seconds / (step - firstStep) : 0.0;
+  json record = {{"settings", trajectory_}, {"steps", step}, {"last_loss", summary.lastLoss}, {"checkpoint_dir", dir}};
+  writeOutput(s_.output, record);
+  summary.output = s_.output;
+  job_.info("wrote " + s_.output + " after " + std::to_string(step) + " steps (last loss " +
+            std::to_string(summary.lastLoss) + ")");
+  return summary;
+}
+
+}  // namespace sm::training
