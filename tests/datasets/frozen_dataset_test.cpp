@@ -7,9 +7,9 @@
 #include "core/datasets/dataset_folder.h"
 #include "core/datasets/dataset_jobs.h"
 #include "core/datasets/latent_video_dataset.h"
-#include "core/util/error.h"
 #include "core/models/vae/autoencoder_kl.h"
 #include "core/pipelines/video_tensor.h"
+#include "core/util/error.h"
 #include "tests/datasets/dataset_test_util.h"
 #include "tests/temp_dir.h"
 
