@@ -53,6 +53,9 @@ TEST_F(TrainCli, MistakesAreOneLineAndExitTwoBeforeAnyModelLoads) {
       {spatial + " --custom " + fixture("sd15_tiny_ldm.safetensors") + " --out " + path("s.safetensors") +
            " --groups attention,everything",
        "unknown Spatial Adapter layer group 'everything'"},
+      {"--threads 1 generate" + tinyModels() + " --prompt x --interpolate 0.5 --out " + path("x.gif"),
+       "give --custom too"},
+      {"--threads 1 generate" + tinyModels() + " --prompt x --merge-adapters --out " + path("x.gif"), "give them too"},
   };
   for (const auto& [args, message] : cases) {
     const CliRun run = runCli(args);
@@ -110,6 +113,12 @@ TEST_F(TrainCli, TheWholeStillMovingFlowOnTheTinyModels) {
     ASSERT_EQ(run.status, 0) << extra << ": " << run.err;
     EXPECT_TRUE(fs::exists(out));
   }
+  // The interpolation baseline between the base and the customized model.
+  run = runCli("--threads 1 generate" + tinyModels() + " --custom " + fixture("sd15_tiny_ldm.safetensors") +
+               " --interpolate 0.5 --prompt x --frames 4 --width 64 --height 64 --steps 1 --out " +
+               path("interpolated.gif"));
+  ASSERT_EQ(run.status, 0) << run.err;
+  EXPECT_NE(run.err.find("interpolated (lambda 0.5"), std::string::npos) << run.err;
   // Spatial Adapters over the wrong model: refused, naming the file.
   run = runCli("--threads 1 generate" + tinyModels() + " --lora " + fixture("lora_tiny_peft.safetensors") +
                " --spatial-adapters " + spatial + " --prompt x --frames 4 --width 64 --height 64 --steps 1 --out " +
