@@ -2,18 +2,16 @@
 
 #include <QApplication>
 #include <QFileDialog>
-#include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QStatusBar>
 #include <QTabWidget>
-#include <QVBoxLayout>
 
 #include "core/engine/runtime.h"
 #include "ui/panels/generate_panel.h"
 #include "ui/panels/model_panel.h"
+#include "ui/panels/training_panel.h"
 #include "ui/preferences_dialog.h"
-#include "ui/widgets/loss_plot.h"
 
 namespace sm::ui {
 
@@ -21,26 +19,49 @@ MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent),
       models_(new ModelPanel(this)),
       generate_(new GeneratePanel(this)),
-      lossPlot_(new LossPlot(this)) {
+      training_(new TrainingPanel(this)) {
   setWindowTitle(tr("Still-Moving Studio"));
   auto* tabs = new QTabWidget(this);
   tabs->addTab(models_, tr("Models"));
   tabs->addTab(generate_, tr("Generate"));
-  auto* training = new QWidget(this);
-  auto* trainingLayout = new QVBoxLayout(training);
-  trainingLayout->addWidget(new QLabel(tr("Motion and Spatial Adapter training: loss per step."), training));
-  trainingLayout->addWidget(lossPlot_);
-  tabs->addTab(training, tr("Training"));
+  tabs->addTab(training_, tr("Training"));
   setCentralWidget(tabs);
   buildMenus();
   connect(models_, &ModelPanel::modelFailed, this, &MainWindow::showError);
-  // An opened base model or motion module is what the artist will generate with.
+  // An opened base model or motion module is what the artist will generate and train with.
   connect(models_, &ModelPanel::modelRecognized, this, [this](const QString& path, const QString& kind) {
-    if (kind == "sd15-checkpoint" || kind == "diffusers-pipeline") generate_->setBaseModel(path);
-    if (kind == "motion-module") generate_->setMotionModule(path);
+    if (kind == "sd15-checkpoint" || kind == "diffusers-pipeline") {
+      generate_->setBaseModel(path);
+      training_->setBaseModel(path);
+    }
+    if (kind == "motion-module") {
+      generate_->setMotionModule(path);
+      training_->setMotionModule(path);
+    }
+    if (kind == "lora") training_->setLoRA(path);
   });
-  connect(generate_, &GeneratePanel::failed, this,
-          [this](const QString& title, const QString& message) { QMessageBox::critical(this, title, message); });
+  // Models typed into the Generate tab are the Training tab's defaults.
+  connect(tabs, &QTabWidget::currentChanged, this, [this, tabs](int index) {
+    if (tabs->widget(index) == training_) training_->fillEmptyModels(generate_->sources());
+  });
+  auto showFailure = [this](const QString& title, const QString& message) {
+    QMessageBox::critical(this, title, message);
+  };
+  connect(generate_, &GeneratePanel::failed, this, showFailure);
+  connect(training_, &TrainingPanel::failed, this, showFailure);
+  // The trained adapter (and the models it belongs to) go to the Generate tab.
+  connect(training_, &TrainingPanel::useInGenerateRequested, this, [this, tabs] {
+    const pipelines::PipelineSources& s = training_->trainedSources();
+    auto set = [this](void (GeneratePanel::*setter)(const QString&), const std::string& path) {
+      if (!path.empty()) (generate_->*setter)(QString::fromStdString(path));
+    };
+    set(&GeneratePanel::setBaseModel, s.base);
+    set(&GeneratePanel::setMotionModule, s.motionModule);
+    set(&GeneratePanel::setCustomModel, s.custom);
+    set(&GeneratePanel::setMotionAdapter, s.motionAdapter);
+    set(&GeneratePanel::setSpatialAdapters, s.spatialAdapters);
+    tabs->setCurrentWidget(generate_);
+  });
   updateStatus();
   resize(1100, 720);
 }

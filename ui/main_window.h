@@ -1,13 +1,13 @@
 #pragma once
-// The Studio's main window: models, generation and (soon) data preview and
-// training tabs; errors are shown in a dialog and the window keeps running.
+// The Studio's main window: models, generation and training (data preview,
+// adapters, loss plot) tabs; errors are shown in a dialog and the window keeps running.
 #include <QMainWindow>
 
 namespace sm::ui {
 
 class GeneratePanel;
 class ModelPanel;
-class LossPlot;
+class TrainingPanel;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -15,6 +15,7 @@ class MainWindow : public QMainWindow {
   explicit MainWindow(QWidget* parent = nullptr);
   ModelPanel* modelPanel() const { return models_; }
   GeneratePanel* generatePanel() const { return generate_; }
+  TrainingPanel* trainingPanel() const { return training_; }
 
  public Q_SLOTS:
   void openModelFile();
@@ -26,7 +27,7 @@ class MainWindow : public QMainWindow {
   void updateStatus();
   ModelPanel* models_;
   GeneratePanel* generate_;
-  LossPlot* lossPlot_;
+  TrainingPanel* training_;
 };
 
 }  // namespace sm::ui

@@ -1,8 +1,16 @@
 // Qt Test for the Studio's widgets: the main window opens models off the GUI
-// thread, shows errors without dying, and the zh_CN translation is embedded.
+// thread, shows errors without dying, builds training data and trains adapters
+// through the Training tab, and the zh_CN translation is embedded.
+#include <QCheckBox>
+#include <QComboBox>
 #include <QDirIterator>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QPushButton>
 #include <QSignalSpy>
 #include <QSpinBox>
+#include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTranslator>
 #include <QTreeWidget>
@@ -11,8 +19,49 @@
 #include "ui/main_window.h"
 #include "ui/panels/generate_panel.h"
 #include "ui/panels/model_panel.h"
+#include "ui/panels/training_panel.h"
 #include "ui/widgets/loss_plot.h"
 #include "ui/widgets/video_preview.h"
+
+namespace {
+
+const QString kBase = QString(SM_TEST_DATA_DIR) + "/fixtures/sd15_tiny_diffusers";
+const QString kMotionModule = QString(SM_TEST_DATA_DIR) + "/fixtures/motion_adapter_tiny_v2_diffusers";
+
+template <typename T>
+T* child(QObject* parent, const char* name) {
+  T* widget = parent->findChild<T*>(name);
+  if (!widget) qFatal("no child widget %s", name);
+  return widget;
+}
+
+// A tiny frozen dataset sampled from the model: 2 prompts x 1 sample, 64x64, 4 frames, 2 steps.
+bool buildTinyFrozenDataset(sm::ui::TrainingPanel& panel, const QString& folder) {
+  panel.setBaseModel(kBase);
+  panel.setMotionModule(kMotionModule);
+  child<QComboBox>(&panel, "datasetKind")->setCurrentIndex(0);
+  child<QComboBox>(&panel, "datasetSource")->setCurrentIndex(0);  // sampled from the model
+  child<QPlainTextEdit>(&panel, "datasetPrompts")->setPlainText("a photo of sks cat\na photo of sks dog\n");
+  child<QLineEdit>(&panel, "datasetOut")->setText(folder);
+  child<QSpinBox>(&panel, "datasetWidth")->setValue(64);
+  child<QSpinBox>(&panel, "datasetHeight")->setValue(64);
+  child<QSpinBox>(&panel, "datasetFrames")->setValue(4);
+  child<QSpinBox>(&panel, "datasetCount")->setValue(1);
+  child<QSpinBox>(&panel, "datasetSteps")->setValue(2);
+  QSignalSpy built(&panel, &sm::ui::TrainingPanel::datasetBuilt);
+  panel.buildDataset();
+  return built.wait(60000);
+}
+
+void setTinyTraining(sm::ui::TrainingPanel& panel, const QString& output, int steps) {
+  panel.setMode(sm::ui::TrainingPanel::Mode::MotionAdapter);
+  child<QLineEdit>(&panel, "trainOutput")->setText(output);
+  child<QSpinBox>(&panel, "trainSteps")->setValue(steps);
+  child<QSpinBox>(&panel, "trainRank")->setValue(4);
+  child<QSpinBox>(&panel, "trainCheckpointEvery")->setValue(0);
+}
+
+}  // namespace
 
 class StudioTest : public QObject {
   Q_OBJECT
@@ -92,6 +141,137 @@ class StudioTest : public QObject {
     panel.generate();
     QVERIFY(failed.wait(30000));
     QVERIFY(failed.at(1).at(1).toString().contains("posix.system"));
+  }
+
+  void buildsTrainingDataAndTrainsAMotionAdapter() {
+    sm::ui::MainWindow window;
+    auto* panel = window.trainingPanel();
+    // A failure shows up in the spy; the window's modal dialog would only stall the test.
+    QObject::disconnect(panel, &sm::ui::TrainingPanel::failed, &window, nullptr);
+    QSignalSpy failed(panel, &sm::ui::TrainingPanel::failed);
+    QTemporaryDir dir;
+    const QString frozen = dir.filePath("frozen");
+    QVERIFY(buildTinyFrozenDataset(*panel, frozen));
+    QCOMPARE(failed.count(), 0);
+    // The contact sheet is on show and the dataset is in the Train form.
+    QCOMPARE(panel->previewPath(), QDir(frozen).filePath("preview.png"));
+    QVERIFY(!child<QLabel>(panel, "datasetPreview")->pixmap().isNull());
+    QCOMPARE(child<QLineEdit>(panel, "trainFrozen")->text(), frozen);
+
+    const QString output = dir.filePath("motion_adapter.safetensors");
+    setTinyTraining(*panel, output, 2);
+    QSignalSpy trained(panel, &sm::ui::TrainingPanel::trained);
+    panel->train();
+    QVERIFY(trained.wait(60000));
+    QCOMPARE(failed.count(), 0);
+    QCOMPARE(panel->lossPlot()->pointCount(), 2);
+    QVERIFY(QFileInfo(output).size() > 0);
+    QVERIFY(panel->trainingStatus().contains(output));
+
+    if (qEnvironmentVariableIsSet("SM_SCREENSHOT")) {
+      window.findChild<QTabWidget*>()->setCurrentWidget(panel);
+      window.show();
+      QVERIFY(QTest::qWaitForWindowExposed(&window));
+      QTest::qWait(300);
+      QVERIFY(window.grab().save(qEnvironmentVariable("SM_SCREENSHOT")));
+    }
+
+    // "Use in Generate" puts the adapter and its models into the Generate tab.
+    auto* use = child<QPushButton>(panel, "useInGenerate");
+    QVERIFY(use->isEnabled());
+    use->click();
+    const sm::pipelines::PipelineSources sources = window.generatePanel()->sources();
+    QCOMPARE(QString::fromStdString(sources.motionAdapter), output);
+    QCOMPARE(QString::fromStdString(sources.motionModule), kMotionModule);
+  }
+
+  void cancelledTrainingLeavesACheckpointThatResumes() {
+    sm::ui::TrainingPanel panel;
+    QSignalSpy failed(&panel, &sm::ui::TrainingPanel::failed);
+    QTemporaryDir dir;
+    QVERIFY(buildTinyFrozenDataset(panel, dir.filePath("frozen")));
+    const QString output = dir.filePath("adapter.safetensors");
+    setTinyTraining(panel, output, 1000);
+    QSignalSpy cancelled(&panel, &sm::ui::TrainingPanel::trainingCancelled);
+    panel.train();
+    QTRY_VERIFY_WITH_TIMEOUT(panel.lossPlot()->pointCount() >= 1, 60000);
+    panel.cancelTraining();
+    QVERIFY(cancelled.wait(60000));
+    QCOMPARE(failed.count(), 0);
+    const int step = cancelled.at(0).at(0).toInt();
+    QVERIFY(step >= 1);
+    QVERIFY(panel.trainingStatus().contains(QString("Cancelled at step %1: checkpoint saved").arg(step)));
+    QVERIFY(QDir(output + ".checkpoints").exists());
+
+    child<QSpinBox>(&panel, "trainSteps")->setValue(step + 1);
+    child<QCheckBox>(&panel, "trainResume")->setChecked(true);
+    QSignalSpy trained(&panel, &sm::ui::TrainingPanel::trained);
+    panel.train();
+    QVERIFY(trained.wait(60000));
+    QCOMPARE(failed.count(), 0);
+    QCOMPARE(panel.lossPlot()->pointCount(), step + 1);  // the history replayed, then one more step
+    QVERIFY(panel.trainingStatus().contains(QString("resumed at step %1").arg(step)));
+  }
+
+  void trainsSpatialAdaptersWithTheMotionAdapter() {
+    sm::ui::TrainingPanel panel;
+    QSignalSpy failed(&panel, &sm::ui::TrainingPanel::failed);
+    QSignalSpy trained(&panel, &sm::ui::TrainingPanel::trained);
+    QTemporaryDir dir;
+    QVERIFY(buildTinyFrozenDataset(panel, dir.filePath("frozen")));
+    const QString motionAdapter = dir.filePath("motion.safetensors");
+    setTinyTraining(panel, motionAdapter, 1);
+    panel.train();
+    QVERIFY(trained.wait(60000));
+
+    const QString custom = QString(SM_TEST_DATA_DIR) + "/fixtures/sd15_tiny_ldm.safetensors";
+    panel.setCustomModel(custom);
+    panel.setMode(sm::ui::TrainingPanel::Mode::SpatialAdapters);
+    child<QLineEdit>(&panel, "trainMotionAdapter")->setText(motionAdapter);
+    const QString output = dir.filePath("spatial.safetensors");
+    child<QLineEdit>(&panel, "trainOutput")->setText(output);
+    QCOMPARE(QString::fromStdString(panel.spatialAdaptersSettings().model.custom), custom);
+    QVERIFY(panel.motionAdapterSettings().model.custom.empty());  // the Motion Adapter is the base model's
+    panel.train();
+    QVERIFY(trained.wait(60000));
+    QCOMPARE(failed.count(), 0);
+    QCOMPARE(panel.lossPlot()->pointCount(), 1);
+    QVERIFY(QFileInfo(output).size() > 0);
+    QCOMPARE(QString::fromStdString(panel.trainedSources().spatialAdapters), output);
+    QCOMPARE(QString::fromStdString(panel.trainedSources().motionAdapter), motionAdapter);
+  }
+
+  void trainingPanelRefusesBadSettingsAtOnce() {
+    sm::ui::TrainingPanel panel;
+    QSignalSpy failed(&panel, &sm::ui::TrainingPanel::failed);
+    QTemporaryDir dir;
+    panel.setBaseModel(kBase);
+    panel.setMotionModule(kMotionModule);
+    child<QPlainTextEdit>(&panel, "datasetPrompts")->setPlainText("a photo of sks cat");
+    child<QLineEdit>(&panel, "datasetOut")->setText(dir.filePath("frozen"));
+    child<QSpinBox>(&panel, "datasetWidth")->setValue(100);
+    panel.buildDataset();
+    QCOMPARE(failed.count(), 1);
+    QVERIFY(failed.at(0).at(1).toString().contains("multiple of 8"));
+
+    child<QLineEdit>(&panel, "trainOutput")->setText(dir.filePath("adapter.safetensors"));
+    panel.train();  // no dataset
+    QCOMPARE(failed.count(), 2);
+    QVERIFY(failed.at(1).at(1).toString().contains("frozen-video dataset"));
+
+    child<QLineEdit>(&panel, "trainFrozen")->setText(dir.path());
+    child<QLineEdit>(&panel, "trainOutput")->setText(dir.filePath("adapter.txt"));
+    panel.train();
+    QCOMPARE(failed.count(), 3);
+    QVERIFY(failed.at(2).at(1).toString().contains(".safetensors"));
+
+    panel.openDataset(dir.path());  // no dataset.json there
+    QCOMPARE(failed.count(), 4);
+    QVERIFY(panel.previewPath().isEmpty());
+
+    QTranslator translator;
+    QVERIFY(translator.load(QLocale(QLocale::Chinese, QLocale::China), "stillmoving", "_", ":/i18n"));
+    QCOMPARE(translator.translate("sm::ui::TrainingPanel", "Training data"), QString::fromUtf8("训练数据"));
   }
 
   void lossPlotTakesPoints() {

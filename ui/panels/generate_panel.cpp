@@ -106,6 +106,16 @@ QWidget* GeneratePanel::buildForm() {
   auto* motionRow = new QWidget(form);
   motion_ = pathField(tr("AnimateDiff motion module"), true, motionRow);
   layout->addRow(tr("Motion module"), motionRow);
+  auto* customRow = new QWidget(form);
+  custom_ = pathField(tr("optional: a DreamBooth / fine-tuned SD 1.5 injected into the base"), true, customRow);
+  layout->addRow(tr("Customized model"), customRow);
+  auto* motionAdapterRow = new QWidget(form);
+  motionAdapter_ =
+      pathField(tr("optional: a trained Motion Adapter (enables the motion slider)"), false, motionAdapterRow);
+  layout->addRow(tr("Motion Adapter"), motionAdapterRow);
+  auto* spatialRow = new QWidget(form);
+  spatialAdapters_ = pathField(tr("optional: Spatial Adapters trained for the customized model"), false, spatialRow);
+  layout->addRow(tr("Spatial Adapters"), spatialRow);
 
   prompt_ = new QPlainTextEdit(form);
   prompt_->setPlaceholderText(tr("a corgi running on the beach, best quality"));
@@ -206,12 +216,18 @@ QWidget* GeneratePanel::buildForm() {
 
 void GeneratePanel::setBaseModel(const QString& path) { base_->setText(path); }
 void GeneratePanel::setMotionModule(const QString& path) { motion_->setText(path); }
+void GeneratePanel::setCustomModel(const QString& path) { custom_->setText(path); }
+void GeneratePanel::setMotionAdapter(const QString& path) { motionAdapter_->setText(path); }
+void GeneratePanel::setSpatialAdapters(const QString& path) { spatialAdapters_->setText(path); }
 void GeneratePanel::setPrompt(const QString& prompt) { prompt_->setPlainText(prompt); }
 
 pipelines::PipelineSources GeneratePanel::sources() const {
   pipelines::PipelineSources s;
   s.base = base_->text().trimmed().toStdString();
   s.motionModule = motion_->text().trimmed().toStdString();
+  s.custom = custom_->text().trimmed().toStdString();
+  s.motionAdapter = motionAdapter_->text().trimmed().toStdString();
+  s.spatialAdapters = spatialAdapters_->text().trimmed().toStdString();
   return s;
 }
 

@@ -36,6 +36,9 @@ class GeneratePanel : public QWidget {
 
   void setBaseModel(const QString& path);
   void setMotionModule(const QString& path);
+  void setCustomModel(const QString& path);
+  void setMotionAdapter(const QString& path);
+  void setSpatialAdapters(const QString& path);
   void setPrompt(const QString& prompt);
   /// The request and sources the form describes now.
   pipelines::GenerationRequest request() const;
@@ -67,6 +70,9 @@ class GeneratePanel : public QWidget {
 
   QLineEdit* base_;
   QLineEdit* motion_;
+  QLineEdit* custom_;
+  QLineEdit* motionAdapter_;
+  QLineEdit* spatialAdapters_;
   QPlainTextEdit* prompt_;
   QLineEdit* negative_;
   QSpinBox* frames_;
