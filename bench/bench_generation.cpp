@@ -5,7 +5,6 @@
 // same with diffusers' AnimateDiffPipeline (bench/README.md).
 // ref: diffusers v0.35.2 src/diffusers/pipelines/animatediff/pipeline_animatediff.py:816-839 (denoising loop)
 // ref: diffusers v0.35.2 src/diffusers/pipelines/animatediff/pipeline_animatediff.py:409-425 (decode_latents)
-#include <sys/resource.h>
 #include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/torch.h>
 
@@ -13,7 +12,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <functional>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -22,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "core/engine/runtime.h"
 #include "core/models/motion/motion_module_config.h"
 #include "core/models/unet/unet_3d.h"
@@ -109,43 +108,11 @@ BenchArgs parseArgs(int argc, char** argv) {
   return args;
 }
 
-// Resident memory, in GiB. Linux: ru_maxrss is in KiB; /proc/self/status fields in kB.
-double maxRssGiB() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_maxrss) / (1024.0 * 1024.0);
-}
-
-// User plus system CPU time of the process, all threads.
-double cpuSeconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + 1e-6 * static_cast<double>(t.tv_usec); };
-  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
-
-double currentRssGiB() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line))
-    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / (1024.0 * 1024.0);
-  return -1.0;
-}
-
-// Resets the high-water mark that ru_maxrss reports (Linux >= 4.0), so that the
-// peak of the timed part is measured apart from the peak of building the model.
-bool resetPeakRss() {
-  std::ofstream clearRefs("/proc/self/clear_refs");
-  clearRefs << "5";
-  clearRefs.flush();
-  return clearRefs.good();
-}
-
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const size_t n = values.size();
-  return n % 2 == 1 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
-}
+using sm::bench::cpuSeconds;
+using sm::bench::currentRssGiB;
+using sm::bench::maxRssGiB;
+using sm::bench::median;
+using sm::bench::resetPeakRss;
 
 // One DDIM step (eta 0, epsilon prediction) of AnimateDiff's schedule: betas
 // linear from 0.00085 to 0.012 over 1000 training steps, 25 inference steps with

@@ -7,7 +7,6 @@
 // allocator's peak. Run by hand (bench/README.md); bench/gpu_check runs it on a GPU.
 // ref: diffusers v0.35.2 examples/text_to_image/train_text_to_image.py:1000-1080 (training step)
 #include <ATen/CPUGeneratorImpl.h>
-#include <sys/resource.h>
 #include <torch/torch.h>
 #include <torch/version.h>
 
@@ -15,7 +14,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -29,6 +27,7 @@
 #define SM_BENCH_DEVICE_STATS 1
 #endif
 
+#include "bench/bench_util.h"
 #include "core/adapters/motion_adapter.h"
 #include "core/adapters/spatial_adapters.h"
 #include "core/diffusion/noise_schedule.h"
@@ -142,43 +141,11 @@ TrainBenchArgs parseArgs(int argc, char** argv) {
   return args;
 }
 
-// Resident memory in GiB. Linux: ru_maxrss is in KiB; /proc/self/status fields in kB.
-double maxRssGiB() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_maxrss) / (1024.0 * 1024.0);
-}
-
-double currentRssGiB() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line))
-    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / (1024.0 * 1024.0);
-  return -1.0;
-}
-
-// Resets the high-water mark ru_maxrss reports (Linux >= 4.0), so the timed
-// steps' peak is measured apart from building the model.
-bool resetPeakRss() {
-  std::ofstream clearRefs("/proc/self/clear_refs");
-  clearRefs << "5";
-  clearRefs.flush();
-  return clearRefs.good();
-}
-
-// User plus system CPU time of the process, all threads.
-double cpuSeconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + 1e-6 * static_cast<double>(t.tv_usec); };
-  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
-
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const size_t n = values.size();
-  return n % 2 == 1 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
-}
+using sm::bench::cpuSeconds;
+using sm::bench::currentRssGiB;
+using sm::bench::maxRssGiB;
+using sm::bench::median;
+using sm::bench::resetPeakRss;
 
 constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 
