@@ -30,17 +30,20 @@ std::optional<std::string> spatialAdapterGroup(const std::string& layerPath) {
   return std::nullopt;
 }
 
+void requireKnownSpatialAdapterGroups(const std::vector<std::string>& groups) {
+  const auto& known = spatialAdapterGroups();
+  for (const std::string& g : groups) {
+    if (std::find(known.begin(), known.end(), g) != known.end()) continue;
+    std::string list;
+    for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+    throw ConfigError("unknown Spatial Adapter layer group '" + g + "'; the groups are " + list);
+  }
+}
+
 std::shared_ptr<SpatialAdapters> SpatialAdapters::create(models::UNet3D& unet, const SpatialAdaptersOptions& options) {
   if (options.rank < 1) throw ConfigError("Spatial Adapters rank must be >= 1, got " + std::to_string(options.rank));
+  requireKnownSpatialAdapterGroups(options.groups);
   std::vector<std::string> groups = options.groups.empty() ? spatialAdapterGroups() : options.groups;
-  for (const std::string& g : groups) {
-    const auto& known = spatialAdapterGroups();
-    if (std::find(known.begin(), known.end(), g) == known.end()) {
-      std::string list;
-      for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
-      throw ConfigError("unknown Spatial Adapter layer group \"" + g + "\"; the groups are " + list);
-    }
-  }
   AdapterMetadata meta;
   meta.kind = AdapterKind::Spatial;
   meta.rank = options.rank;

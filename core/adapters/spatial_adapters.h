@@ -26,6 +26,9 @@ const std::vector<std::string>& spatialAdapterGroups();
 /// modules that are not adaptable layers of the spatial UNet.
 std::optional<std::string> spatialAdapterGroup(const std::string& layerPath);
 
+/// Throws ConfigError naming the first group that is not in spatialAdapterGroups(), and listing those.
+void requireKnownSpatialAdapterGroups(const std::vector<std::string>& groups);
+
 struct SpatialAdaptersOptions {
   int64_t rank = 32;
   /// Subset of spatialAdapterGroups(); empty means all.

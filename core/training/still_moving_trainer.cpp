@@ -3,7 +3,6 @@
 // model on frozen customized videos (a = 1) and natural videos (a = 0).
 #include <torch/torch.h>
 
-#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -75,11 +74,7 @@ void validate(const SpatialAdaptersTrainingSettings& s) {
   if (s.priorRatio > 0 && s.priorDataset.empty())
     throw ConfigError(
         "a prior ratio above 0 needs a prior-video dataset (or set the ratio to 0: no prior preservation)");
-  for (const std::string& g : s.groups) {
-    const auto& known = adapters::spatialAdapterGroups();
-    if (std::find(known.begin(), known.end(), g) == known.end())
-      throw ConfigError("unknown Spatial Adapter layer group '" + g + "'");
-  }
+  adapters::requireKnownSpatialAdapterGroups(s.groups);
 }
 
 TrainingSummary trainMotionAdapter(const MotionAdapterTrainingSettings& s, jobs::JobContext& job) {
