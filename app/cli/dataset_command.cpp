@@ -10,6 +10,7 @@
 #include "core/datasets/dataset_jobs.h"
 #include "core/util/error.h"
 #include "core/video/ffmpeg_log.h"
+#include "core/worker/jobs.h"
 
 namespace fs = std::filesystem;
 
@@ -154,8 +155,17 @@ template <typename Settings, typename Build>
 int build(const Args& args, const Settings& settings, std::shared_ptr<jobs::CancelToken> cancel, Build buildDataset) {
   validateAsUsage(settings);
   video::quietFfmpegLogs();
-  jobs::JobContext job(stderrProgress(args.flag("quiet")), std::move(cancel));
-  const datasets::DatasetSummary summary = buildDataset(settings, job);
+  const jobs::JobListener listener = stderrProgress(args.flag("quiet"));
+  jobs::JobContext job(listener, cancel);
+  datasets::DatasetSummary summary;
+  worker::ComputeWorker computeWorker(settings.device);  // the Studio's worker, for one job
+  worker::runAndWait(computeWorker, {"dataset",
+                                     [&](pipelines::ModelCache& models, jobs::JobContext& context) {
+                                       summary = buildDataset(models, settings, context);
+                                     },
+                                     listener,
+                                     {},
+                                     std::move(cancel)});
   const auto count = [](int n, const std::string& noun) {
     return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
   };
@@ -175,7 +185,7 @@ int runFrozen(const Args& args, std::shared_ptr<jobs::CancelToken> cancel) {
   s.framesPerVideo = args.intValue("frames-per-video", 1, 1, 10000);
   if (args.value("count") || args.value("stride"))
     throw UsageError("--count and --stride are options of dataset prior");
-  return build(args, s, std::move(cancel), datasets::buildFrozenDataset);
+  return build(args, s, std::move(cancel), worker::runFrozenDataset);
 }
 
 int runPrior(const Args& args, std::shared_ptr<jobs::CancelToken> cancel) {
@@ -189,7 +199,7 @@ int runPrior(const Args& args, std::shared_ptr<jobs::CancelToken> cancel) {
   s.stride = args.intValue("stride", 1, 1, 1000);
   for (const char* option : {"samples", "frames-per-video"})
     if (args.value(option)) throw UsageError(std::string("--") + option + " is an option of dataset frozen");
-  return build(args, s, std::move(cancel), datasets::buildPriorDataset);
+  return build(args, s, std::move(cancel), worker::runPriorDataset);
 }
 
 }  // namespace

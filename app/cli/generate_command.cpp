@@ -10,10 +10,11 @@
 #include "app/cli/exit_codes.h"
 #include "app/cli/progress_bar.h"
 #include "core/diffusion/scheduler_config.h"
-#include "core/pipelines/text_to_video_session.h"
 #include "core/util/error.h"
 #include "core/video/ffmpeg_log.h"
 #include "core/video/video_writer.h"
+#include "core/worker/compute_worker.h"
+#include "core/worker/jobs.h"
 
 namespace fs = std::filesystem;
 
@@ -158,11 +159,20 @@ int runGenerate(const std::vector<std::string>& argv, std::shared_ptr<jobs::Canc
   }
 
   video::quietFfmpegLogs();
-  jobs::JobContext job(stderrProgress(args.flag("quiet")), std::move(cancel));
-  pipelines::TextToVideoSession session;
-  session.load(sources, args.value("device").value_or("auto"), args.value("dtype").value_or("auto"), job);
-  job.info(session.describeEngine() + ", seed " + std::to_string(request.seed));
-  const pipelines::GeneratedVideos result = session.generate(request, job);
+  const jobs::JobListener listener = stderrProgress(args.flag("quiet"));
+  jobs::JobContext job(listener, cancel);
+  // The same compute worker the Studio uses, for one job.
+  worker::ComputeWorker computeWorker(args.value("device").value_or("auto"));
+  const worker::GenerateJob generate{sources, args.value("dtype").value_or("auto"), request};
+  worker::GeneratedVideos result;
+  worker::JobSpec spec;
+  spec.title = "generate";
+  spec.cancel = cancel;
+  spec.listener = listener;
+  spec.work = [&](pipelines::ModelCache& models, jobs::JobContext& context) {
+    result = worker::runGenerate(models, generate, context);
+  };
+  worker::runAndWait(computeWorker, std::move(spec));
 
   for (int v = 0; v < request.numVideos; ++v) {
     const std::string path = outputPath(out, v, request.numVideos);

@@ -11,6 +11,7 @@
 #include "app/cli/progress_bar.h"
 #include "core/training/training_settings.h"
 #include "core/util/error.h"
+#include "core/worker/jobs.h"
 
 namespace fs = std::filesystem;
 
@@ -123,7 +124,21 @@ int runTrain(const std::vector<std::string>& argv, std::shared_ptr<jobs::CancelT
   }
   const std::string what = args.positionals()[0];
   if (args.positionals().size() > 1) throw UsageError("unexpected argument '" + args.positionals()[1] + "'");
-  jobs::JobContext job(stderrProgress(args.flag("quiet")), std::move(cancel));
+  const jobs::JobListener listener = stderrProgress(args.flag("quiet"));
+  jobs::JobContext job(listener, cancel);
+  // Training runs on a compute worker like the Studio's, as one job.
+  const auto runOnWorker = [&](const std::string& device, auto run) {
+    training::TrainingSummary summary;
+    worker::ComputeWorker computeWorker(device);
+    worker::runAndWait(computeWorker, {"train",
+                                       [&](pipelines::ModelCache& models, jobs::JobContext& context) {
+                                         summary = run(models, context);
+                                       },
+                                       listener,
+                                       {},
+                                       cancel});
+    return summary;
+  };
 
   if (what == "motion-adapter") {
     for (const auto& option : kSpatialOnly)
@@ -138,7 +153,11 @@ int runTrain(const std::vector<std::string>& argv, std::shared_ptr<jobs::CancelT
     } catch (const ConfigError& e) {
       throw UsageError(e.what());
     }
-    printSummary(training::trainMotionAdapter(s, job), job);
+    printSummary(runOnWorker(s.device,
+                             [&](pipelines::ModelCache& models, jobs::JobContext& context) {
+                               return worker::runMotionAdapterTraining(models, s, context);
+                             }),
+                 job);
     return kExitOk;
   }
   if (what == "spatial-adapters") {
@@ -158,7 +177,11 @@ int runTrain(const std::vector<std::string>& argv, std::shared_ptr<jobs::CancelT
     }
     if (s.motionAdapter.empty())
       job.warn("no --motion-adapter: training the \"no Motion Adapter\" ablation (expect static videos)");
-    printSummary(training::trainSpatialAdapters(s, job), job);
+    printSummary(runOnWorker(s.device,
+                             [&](pipelines::ModelCache& models, jobs::JobContext& context) {
+                               return worker::runSpatialAdaptersTraining(models, s, context);
+                             }),
+                 job);
     return kExitOk;
   }
   throw UsageError("unknown training '" + what + "': motion-adapter or spatial-adapters");

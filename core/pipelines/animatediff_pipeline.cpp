@@ -7,16 +7,10 @@
 #include <filesystem>
 #include <sstream>
 
-#include "core/adapters/lora_file.h"
-#include "core/adapters/lora_merge.h"
-#include "core/adapters/motion_adapter.h"
-#include "core/adapters/spatial_adapters.h"
-#include "core/adapters/weight_blend.h"
+#include "core/adapters/scoped_adapter_scales.h"
 #include "core/diffusion/scheduler.h"
 #include "core/engine/memory_guard.h"
-#include "core/io/state_dict_reader.h"
-#include "core/models/unet/unet_loader.h"
-#include "core/pipelines/sd_checkpoint.h"
+#include "core/pipelines/pipeline_loading.h"
 #include "core/util/error.h"
 
 namespace fs = std::filesystem;
@@ -32,28 +26,6 @@ std::string describeWork(const GenerationRequest& r) {
 
 double secondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-text::CLIPTokenizer loadTokenizer(const SDCheckpointParts& parts, const std::string& override) {
-  if (!override.empty()) return text::CLIPTokenizer::fromDiffusersFolder(override);
-  const fs::path folder = fs::path(parts.path) / "tokenizer";
-  if (parts.isDiffusersFolder && fs::exists(folder / "vocab.json"))
-    return text::CLIPTokenizer::fromDiffusersFolder(folder);
-  return text::CLIPTokenizer::fromEmbedded();  // LDM files carry no tokenizer: SD 1.5's is CLIP's
-}
-
-void mergeLoRAFile(const std::string& path, float strength, models::UNet3D& unet, models::CLIPTextModel& text,
-                   jobs::JobContext& job) {
-  const io::StateDictIndex index = io::readStateDict(path);
-  adapters::LoRATargetPaths targets;
-  targets[adapters::kLoRATargetUNet] = adapters::weightModulePaths(*unet);
-  targets[adapters::kLoRATargetTextEncoder] = adapters::weightModulePaths(*text);
-  const adapters::LoRAFile lora = adapters::readLoRA(index, targets);
-  adapters::mergeLoRA(*unet, adapters::kLoRATargetUNet, lora.forTarget(adapters::kLoRATargetUNet), strength);
-  adapters::mergeLoRA(*text, adapters::kLoRATargetTextEncoder, lora.forTarget(adapters::kLoRATargetTextEncoder),
-                      strength);
-  job.info("merged LoRA " + path + " (" + lora.naming + " naming, " + std::to_string(lora.modules.size()) +
-           " modules) at strength " + std::to_string(strength));
 }
 
 }  // namespace
@@ -77,104 +49,21 @@ std::unique_ptr<AnimateDiffPipeline> AnimateDiffPipeline::load(const PipelineSou
                                                                jobs::JobContext& job) {
   if (sources.interpolation && sources.custom.empty())
     throw ConfigError("interpolation blends the base with a customized model: give the customized model too");
-  const int total = 3 + (sources.custom.empty() ? 0 : 1) + static_cast<int>(sources.loras.size()) +
-                    (sources.motionAdapter.empty() ? 0 : 1) + (sources.spatialAdapters.empty() ? 0 : 1);
   int done = 0;
-  job.beginStage("loading", total);
-  auto advance = [&] {
-    job.throwIfCancelled();
-    job.progress(++done);
-  };
+  const int adapters = (sources.spatialAdapters.empty() ? 0 : 1) + (sources.motionAdapter.empty() ? 0 : 1);
+  job.beginStage("loading", kBaseLoadUnits + customizationUnits(sources) + adapters);
   return engine::guardMemory("loading the models", options.device, [&] {
-    const SDCheckpointParts base = readSDCheckpointParts(sources.base);
-    if (base.textEncoder.size() == 0) throw CheckpointError(sources.base, "has no text encoder weights");
-    if (base.vae.size() == 0) throw CheckpointError(sources.base, "has no VAE weights");
-
-    models::UNet3DLoadOptions unetOptions;
-    unetOptions.device = options.device;
-    unetOptions.dtype = options.dtype;
-    unetOptions.runtime = options.unet;
-    unetOptions.unetConfig = options.unetConfig;
-    models::UNet3DLoadReport report;
-    models::UNet3D unet = models::loadUNet3D(sources.base, sources.motionModule, unetOptions, &report);
-    job.info("UNet: " + report.unetWeightsPath + " (" + report.unetNaming + " naming)" +
-             (report.motionNaming.empty()
-                  ? std::string(", no motion module")
-                  : ", motion module " + report.motionWeightsPath + " (" + report.motionNaming + " naming)"));
-    advance();
-
-    const fs::path folder(sources.base);
-    models::CLIPTextModel text =
-        base.isDiffusersFolder
-            ? models::loadCLIPTextModelFromFolder((folder / "text_encoder").string(), options.device, options.dtype)
-            : models::loadCLIPTextModel(
-                  base.textEncoder,
-                  options.textEncoderConfig.value_or(models::CLIPTextConfig::inferFromWeights(base.textEncoder)),
-                  options.device, options.dtype);
-    text::CLIPTokenizer tokenizer = loadTokenizer(base, sources.tokenizer);
-    const auto vocabulary = static_cast<size_t>(text->config().vocab_size);
-    if (tokenizer.vocabSize() > vocabulary)
-      throw CheckpointError(sources.base,
-                            "its text encoder knows " + std::to_string(vocabulary) + " tokens but the tokenizer has " +
-                                std::to_string(tokenizer.vocabSize()) +
-                                ": give the tokenizer that belongs to it (a diffusers tokenizer/ folder)");
-    advance();
-
-    models::AutoencoderKL vae =
-        base.isDiffusersFolder
-            ? models::loadAutoencoderKLFromFolder((folder / "vae").string(), options.device, options.dtype)
-            : models::loadAutoencoderKL(base.vae,
-                                        options.vaeConfig.value_or(models::VAEConfig::inferFromWeights(base.vae)),
-                                        options.device, options.dtype);
-    advance();
-
-    if (!sources.custom.empty()) {
-      const SDCheckpointParts custom = readSDCheckpointParts(sources.custom);
-      // Injection, or the interpolation baseline between base and customized weights.
-      auto blend = [&](torch::nn::Module& target, const io::StateDictIndex& weights) {
-        return sources.interpolation ? adapters::interpolateWeights(target, weights, *sources.interpolation)
-                                     : adapters::injectCustomizedWeights(target, weights);
-      };
-      const adapters::BlendReport unetReport = blend(*unet, custom.unet);
-      if (unetReport.replaced == 0)
-        throw CheckpointError(sources.custom, "shares no UNet weight (same name and shape) with the base model");
-      std::string message =
-          (sources.interpolation ? "interpolated (lambda " + std::to_string(*sources.interpolation) + ") " +
-                                       std::to_string(unetReport.replaced) + " UNet weights with "
-                                 : "injected " + std::to_string(unetReport.replaced) + " UNet weights from ") +
-          sources.custom;
-      if (custom.textEncoder.size() > 0) {
-        const adapters::BlendReport textReport = blend(*text, custom.textEncoder);
-        message += " and " + std::to_string(textReport.replaced) + " text-encoder weights";
-      }
-      if (!unetReport.missing.empty() || !unetReport.shapeMismatch.empty())
-        job.warn(sources.custom + ": " + std::to_string(unetReport.missing.size()) + " UNet weights missing and " +
-                 std::to_string(unetReport.shapeMismatch.size()) + " of another shape were kept from the base");
-      job.info(message);
-      advance();
-    }
-    for (const auto& [path, strength] : sources.loras) {
-      mergeLoRAFile(path, strength, unet, text, job);
-      advance();
-    }
-    auto pipeline = std::make_unique<AnimateDiffPipeline>(std::move(tokenizer), std::move(text), std::move(unet),
-                                                          std::move(vae), options.device, options.dtype);
-    // Every adapter is attached (and its fingerprints checked) before any is merged.
-    std::shared_ptr<adapters::LowRankAdapter> spatial;
+    BasePipeline base = loadBasePipeline(sources, options, job, &done);
+    applyCustomization(*base.pipeline, sources, job, &done);
     if (!sources.spatialAdapters.empty()) {
-      spatial = adapters::loadSpatialAdapters(sources.spatialAdapters);
-      pipeline->addAdapter(spatial);
-      job.info("attached " + spatial->describe());
-      advance();
+      attachSpatialAdapters(*base.pipeline, sources.spatialAdapters, sources.mergeSpatialAdapters, job);
+      job.progress(++done);
     }
     if (!sources.motionAdapter.empty()) {
-      auto motion = adapters::loadMotionAdapter(sources.motionAdapter);
-      pipeline->addAdapter(motion);
-      job.info("attached " + motion->describe());
-      advance();
+      attachMotionAdapter(*base.pipeline, sources.motionAdapter, job);
+      job.progress(++done);
     }
-    if (spatial && sources.mergeSpatialAdapters) pipeline->mergeAdapter(spatial);
-    return pipeline;
+    return std::move(base.pipeline);
   });
 }
 
@@ -257,8 +146,8 @@ torch::Tensor AnimateDiffPipeline::denoise(const GenerationRequest& request, job
   if (!unet_->hasMotionModules())
     throw ConfigError("no motion module is loaded: give an AnimateDiff motion module to make videos");
   c10::InferenceMode inference;
-  for (const auto& adapter : adapters_)
-    if (adapter->kind() == adapters::AdapterKind::Motion) adapter->setScale(request.motionScale);
+  // The adapters' scales are this request's, for this call only.
+  const adapters::ScopedAdapterScales scales(adapters_, request.adapterScales());
 
   return engine::guardMemory("denoising " + describeWork(request), device_, [&] {
     std::unique_ptr<diffusion::Scheduler> scheduler =

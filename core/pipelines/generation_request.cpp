@@ -24,7 +24,7 @@ void requireIntRange(const char* name, int value, int min, int max) {
 }
 
 void requireSize(const char* name, int pixels) {
-  requireIntRange(name, pixels, 64, 4096);
+  requireIntRange(name, pixels, 8, 4096);
   if (pixels % 8 != 0)
     throw ConfigError(std::string(name) + " must be a multiple of 8 (the VAE's factor), got " + std::to_string(pixels) +
                       "; try " + std::to_string(pixels / 8 * 8) + " or " + std::to_string((pixels / 8 + 1) * 8));
@@ -46,6 +46,7 @@ void GenerationRequest::validate() const {
   requireRange("fps", fps, 0.1, 240.0);
   requireIntRange("clip skip", clipSkip, 0, 11);
   requireRange("motion scale", motionScale, -10.0, 10.0);
+  requireRange("spatial strength", spatialStrength, 0.0, 2.0);
   requireIntRange("decode chunk", decodeChunk, 1, 4096);
   requireIntRange("context length", context.length, 0, 4096);
   if (context.length > 0) requireIntRange("context overlap", context.overlap, 0, context.length - 1);

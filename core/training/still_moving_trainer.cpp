@@ -11,6 +11,7 @@
 #include "core/adapters/weight_blend.h"
 #include "core/datasets/latent_video_dataset.h"
 #include "core/engine/tensor_writer.h"
+#include "core/training/training_requests.h"
 #include "core/training/training_run.h"
 #include "core/training/training_settings.h"
 #include "core/util/error.h"
@@ -21,6 +22,7 @@ namespace sm::training {
 namespace {
 
 void validateCommon(const TrainingSettings& s) {
+  requireAdapterOutput(s.output);
   if (s.model.base.empty()) throw ConfigError("training needs a base model");
   if (s.model.motionModule.empty()) throw ConfigError("training needs an AnimateDiff motion module");
   if (s.output.empty()) throw ConfigError("training needs an output file");

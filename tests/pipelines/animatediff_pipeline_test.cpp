@@ -140,17 +140,18 @@ class RecordingAdapter : public adapters::UNetAdapter {
   void merge(models::UNet3D&) override {}
   void setScale(double s) override {
     scale_ = s;
-    ++scaleCalls;
+    scalesSet.push_back(s);
   }
   double scale() const override { return scale_; }
-  int attached = 0, detached = 0, scaleCalls = 0;
+  int attached = 0, detached = 0;
+  std::vector<double> scalesSet;
 
  private:
   adapters::AdapterKind kind_;
   double scale_ = 1.0;
 };
 
-TEST(AnimateDiffPipeline, MotionScaleReachesMotionAdaptersOnlyAndChangesNothingWithoutThem) {
+TEST(AnimateDiffPipeline, AdapterScalesComeFromTheRequestForOneCallOnly) {
   auto& pipe = tinyPipeline();
   GenerationRequest r = smallRequest();
   r.steps = 1;
@@ -164,9 +165,12 @@ TEST(AnimateDiffPipeline, MotionScaleReachesMotionAdaptersOnlyAndChangesNothingW
   pipe.addAdapter(spatial);
   EXPECT_EQ(motion->attached, 1);
   r.motionScale = -0.75;
+  r.spatialStrength = 0.5;
   pipe.denoise(r);
-  EXPECT_EQ(motion->scale(), -0.75);
-  EXPECT_EQ(spatial->scaleCalls, 0);
+  // Set for the call from the request, then put back: the adapters keep nothing of it.
+  EXPECT_EQ(motion->scalesSet, (std::vector<double>{-0.75, 1.0}));
+  EXPECT_EQ(spatial->scalesSet, (std::vector<double>{0.5, 1.0}));
+  EXPECT_EQ(motion->scale(), 1.0);
   pipe.clearAdapters();
   EXPECT_EQ(motion->detached, 1);
   EXPECT_EQ(spatial->detached, 1);

@@ -1,0 +1,50 @@
+#pragma once
+// Building an AnimateDiffPipeline from files, in the three stages a model
+// cache can redo separately: the base video model (SD 1.5 + motion module,
+// the expensive part), the customization of its weights (injection or
+// interpolation of a customized model, LoRAs, merged Spatial Adapters), and
+// the adapters that stay hooks (the Motion Adapter, unmerged Spatial Adapters).
+#include <string>
+
+#include "core/jobs/job.h"
+#include "core/pipelines/animatediff_pipeline.h"
+#include "core/pipelines/pipeline_sources.h"
+#include "core/pipelines/sd_checkpoint.h"
+
+namespace sm::pipelines {
+
+/// The base model as loaded: the pipeline and the opened base file, which stays
+/// mapped so that customized weights can be undone without reading it again.
+struct BasePipeline {
+  std::unique_ptr<AnimateDiffPipeline> pipeline;
+  SDCheckpointParts parts;
+};
+
+/// Stage 1: base UNet + motion module, text encoder, tokenizer, VAE. Ignores
+/// the customization and the adapters of `sources`. Reports kBaseLoadUnits
+/// units of the caller's "loading" stage (`done` counts them).
+BasePipeline loadBasePipeline(const PipelineSources& sources, const PipelineLoadOptions& options, jobs::JobContext& job,
+                              int* done);
+inline constexpr int kBaseLoadUnits = 3;
+
+/// Stage 2: the customized model (injected, or interpolated with
+/// `sources.interpolation`) and the LoRAs at their strengths, merged into the weights.
+/// Expects the pipeline's spatial and text weights to be the base's.
+void applyCustomization(AnimateDiffPipeline& pipeline, const PipelineSources& sources, jobs::JobContext& job,
+                        int* done);
+/// Puts the base's spatial UNet and text-encoder weights back (motion modules
+/// are never customized), undoing applyCustomization and merged adapters.
+void restoreBaseWeights(AnimateDiffPipeline& pipeline, const SDCheckpointParts& base);
+
+/// Stage 3: the Spatial Adapters of `path`, checked against the customized
+/// weights and motion modules, then folded into the weights when `merge`.
+/// (A merge touches spatial layers only, so a Motion Adapter attached later
+/// sees the same motion modules.)
+void attachSpatialAdapters(AnimateDiffPipeline& pipeline, const std::string& path, bool merge, jobs::JobContext& job);
+/// The Motion Adapter of `path`, as a hook: its scale is each request's motion scale.
+void attachMotionAdapter(AnimateDiffPipeline& pipeline, const std::string& path, jobs::JobContext& job);
+
+/// Units of the "loading" stage that stage 2 reports for `sources`.
+int customizationUnits(const PipelineSources& sources);
+
+}  // namespace sm::pipelines
