@@ -36,13 +36,16 @@ struct GenerationRequest {
   /// The Motion Adapter's scale a (the motion slider), for adapters of kind Motion.
   /// 0 is the original motion; 1 what it was trained at (static); < 0 more motion.
   double motionScale = 0.0;
+  /// The Spatial Adapters' strength: 1 as trained, 0 off.
+  double spatialStrength = 1.0;
   /// Frames the VAE decodes at once (diffusers' decode_chunk_size).
   int decodeChunk = 16;
 
   /// The effective sampler settings.
   diffusion::SchedulerConfig schedulerConfig() const;
   bool usesGuidance() const { return guidance > 1.0; }
-  /// Throws ConfigError naming the first parameter out of range.
+  /// Throws ConfigError naming the first parameter out of range (the ranges
+  /// of settings::settingsOf(Command::Generate)).
   void validate() const;
 };
 
