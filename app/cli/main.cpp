@@ -82,8 +82,10 @@ int run(int argc, char** argv) {
   const GenerateCommand generate(root);
   const DatasetCommand dataset(root);
   const TrainCommand train(root);
-  const CLI::App* version = root.add_subcommand("version");
-  const CLI::App* help = root.add_subcommand("help");
+  CLI::App* version = root.add_subcommand("version");
+  setHelp(*version, "usage: stillmoving version\n\nPrints the version.\n", 0);
+  CLI::App* help = root.add_subcommand("help");
+  setHelp(*help, kUsage, 0);
   try {
     root.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {

@@ -19,6 +19,7 @@
 #include <QVBoxLayout>
 
 #include "core/pipelines/text_to_video_session.h"
+#include "core/util/duration.h"
 #include "core/video/video_writer.h"
 #include "ui/widgets/video_preview.h"
 #include "ui/workers/job_runner.h"
@@ -26,11 +27,7 @@
 namespace sm::ui {
 namespace {
 
-QString formatSeconds(double s) {
-  if (s < 60) return QString::number(s, 'f', s < 10 ? 1 : 0) + " s";
-  const int total = static_cast<int>(s + 0.5);
-  return QString("%1:%2").arg(total / 60).arg(total % 60, 2, 10, QChar('0'));
-}
+QString formatSeconds(double seconds) { return QString::fromStdString(formatDuration(seconds)); }
 
 }  // namespace
 

@@ -24,21 +24,14 @@
 #include <memory>
 
 #include "core/datasets/dataset_manifest.h"
+#include "core/util/duration.h"
 #include "ui/widgets/loss_plot.h"
 #include "ui/workers/job_runner.h"
 
 namespace sm::ui {
 namespace {
 
-QString formatSeconds(double s) {
-  if (s < 60) return QString::number(s, 'f', s < 10 ? 1 : 0) + " s";
-  const int total = static_cast<int>(s + 0.5);
-  if (total < 3600) return QString("%1:%2").arg(total / 60).arg(total % 60, 2, 10, QChar('0'));
-  return QString("%1:%2:%3")
-      .arg(total / 3600)
-      .arg(total / 60 % 60, 2, 10, QChar('0'))
-      .arg(total % 60, 2, 10, QChar('0'));
-}
+QString formatSeconds(double seconds) { return QString::fromStdString(formatDuration(seconds)); }
 
 std::string text(const QLineEdit* edit) { return edit->text().trimmed().toStdString(); }
 
