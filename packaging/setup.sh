@@ -36,7 +36,7 @@ apt_packages=(
   libqcustomplot-dev libgl-dev
   libopencv-dev
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libavfilter-dev ffmpeg libx264-dev
-  nlohmann-json3-dev libgtest-dev libgmock-dev
+  nlohmann-json3-dev libgtest-dev libgmock-dev libcli11-dev
   zlib1g-dev libicu-dev
   clang-14 libclang-rt-14-dev clang-format-14
   xvfb xauth imagemagick

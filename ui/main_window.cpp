@@ -1,6 +1,7 @@
 #include "ui/main_window.h"
 
 #include <QApplication>
+#include <QDockWidget>
 #include <QFileDialog>
 #include <QMenuBar>
 #include <QMessageBox>
@@ -10,6 +11,7 @@
 #include "core/engine/runtime.h"
 #include "ui/panels/generate_panel.h"
 #include "ui/panels/model_panel.h"
+#include "ui/panels/queue_panel.h"
 #include "ui/panels/training_panel.h"
 #include "ui/preferences_dialog.h"
 
@@ -19,13 +21,21 @@ MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent),
       models_(new ModelPanel(this)),
       generate_(new GeneratePanel(this)),
-      training_(new TrainingPanel(this)) {
+      training_(new TrainingPanel(this)),
+      queue_(new QueuePanel(this)) {
   setWindowTitle(tr("Still-Moving Studio"));
   auto* tabs = new QTabWidget(this);
   tabs->addTab(models_, tr("Models"));
   tabs->addTab(generate_, tr("Generate"));
   tabs->addTab(training_, tr("Training"));
   setCentralWidget(tabs);
+  // The compute worker's queue, below every tab: what runs and what waits.
+  auto* queueDock = new QDockWidget(tr("Queue"), this);
+  queueDock->setObjectName("queue");
+  queueDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
+  queueDock->setWidget(queue_);
+  addDockWidget(Qt::BottomDockWidgetArea, queueDock);
+  resizeDocks({queueDock}, {90}, Qt::Vertical);
   buildMenus();
   connect(models_, &ModelPanel::modelFailed, this, &MainWindow::showError);
   // An opened base model or motion module is what the artist will generate and train with.

@@ -7,6 +7,7 @@ namespace sm::ui {
 
 class GeneratePanel;
 class ModelPanel;
+class QueuePanel;
 class TrainingPanel;
 
 class MainWindow : public QMainWindow {
@@ -16,6 +17,7 @@ class MainWindow : public QMainWindow {
   ModelPanel* modelPanel() const { return models_; }
   GeneratePanel* generatePanel() const { return generate_; }
   TrainingPanel* trainingPanel() const { return training_; }
+  QueuePanel* queuePanel() const { return queue_; }
 
  public Q_SLOTS:
   void openModelFile();
@@ -28,6 +30,7 @@ class MainWindow : public QMainWindow {
   ModelPanel* models_;
   GeneratePanel* generate_;
   TrainingPanel* training_;
+  QueuePanel* queue_;
 };
 
 }  // namespace sm::ui

@@ -3,25 +3,18 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
-#include <stdexcept>
 
 namespace fs = std::filesystem;
 
 namespace sm::cli {
 
-std::string required(const Args& args, const std::string& name) {
-  auto v = args.value(name);
-  if (!v || v->empty()) throw UsageError("--" + name + " is required");
-  return *v;
-}
-
 void requireExists(const std::string& option, const std::string& path) {
   if (!fs::exists(path)) throw UsageError("--" + option + " " + path + ": no such file or folder");
 }
 
-std::optional<std::string> existingPath(const Args& args, const std::string& name) {
-  auto v = args.value(name);
-  if (v) requireExists(name, *v);
+std::optional<std::string> existingPath(const SettingOptions& options, const std::string& key) {
+  auto v = options.value(key);
+  if (v) requireExists(key, *v);
   return v;
 }
 
@@ -43,17 +36,13 @@ std::pair<std::string, float> parseLoRA(const std::string& spec) {
   return {spec, 1.0f};
 }
 
-uint64_t parseSeed(const Args& args, uint64_t fallback) {
-  const auto seed = args.value("seed");
-  if (!seed) return fallback;
-  try {
-    size_t used = 0;
-    const uint64_t value = std::stoull(*seed, &used);
-    if (used != seed->size() || seed->front() == '-') throw std::invalid_argument("");
-    return value;
-  } catch (const std::exception&) {
-    throw UsageError("--seed must be a whole number from 0 to 18446744073709551615, not '" + *seed + "'");
-  }
+void refuseExtras(const CLI::App& app) {
+  const std::vector<std::string> rest = app.remaining();
+  if (rest.empty()) return;
+  const std::string& first = rest.front();
+  if (first.size() > 1 && first[0] == '-')
+    throw UsageError("unknown option '" + first.substr(0, first.find('=')) + "'");
+  throw UsageError("unexpected argument '" + first + "'");
 }
 
 }  // namespace sm::cli

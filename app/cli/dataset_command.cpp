@@ -3,9 +3,9 @@
 #include <filesystem>
 #include <iostream>
 
-#include "app/cli/cli_args.h"
 #include "app/cli/common_options.h"
 #include "app/cli/exit_codes.h"
+#include "app/cli/help_formatter.h"
 #include "app/cli/progress_bar.h"
 #include "core/datasets/dataset_jobs.h"
 #include "core/util/error.h"
@@ -29,83 +29,22 @@ preview MP4 per sample (previews/). `stillmoving dataset frozen --help` and
 constexpr const char* kFrozenUsage = R"(usage: stillmoving dataset frozen --out DIR --base PATH SOURCE [options]
 
 Frozen videos: single frames, trained on as --frames identical frames.
-
-source (one of):
-  --prompt TEXT           images sampled from the (customized) model in image mode; repeatable,
-                          put the customization token in it (the default source)
-  --images DIR            your own reference images (a NAME.txt beside NAME.png is its caption)
-  --videos DIR            random frames of ordinary videos (the Motion Adapter's data)
-  --generated             videos of the base text-to-video model, a random frame of each
-                          (needs --motion-module and --prompt)
-models:
-  --base PATH             SD 1.5, diffusers folder or single file (its VAE encodes the latents)
-  --custom PATH  --lora PATH[:STRENGTH]  --tokenizer DIR   the customized model (with --prompt)
-  --motion-module PATH    AnimateDiff motion module (with --generated)
-data:
-  --samples N (4)         images (or videos) per prompt
-  --frames-per-video N (1)  random frames taken from each video
-  --caption TEXT          the caption of images and videos without a NAME.txt
-  --frames N (16)  --width N (512)  --height N (512)   multiples of 8; inputs are resized and centre-cropped
-  --steps N (25)  --cfg X (7.5)  --negative TEXT  --seed N (0)  --fps X (8, previews)
-engine:
-  --device auto|cpu|cuda (auto)  --dtype auto|fp32|fp16|bf16 (auto)  --quiet
 )";
 
 constexpr const char* kPriorUsage = R"(usage: stillmoving dataset prior --out DIR --base PATH SOURCE [options]
 
 Prior-preservation videos: natural motion, --frames frames each.
-
-source (one of):
-  --videos DIR            your videos: a seeded random choice of --count, each from a random start
-  --generated             videos of the base text-to-video model (needs --motion-module and
-                          --prompt, repeatable, used in turn)
-models:
-  --base PATH             SD 1.5, diffusers folder or single file (its VAE encodes the latents)
-  --motion-module PATH  --tokenizer DIR   (with --generated)
-data:
-  --count N (40)          videos
-  --frames N (16)  --stride N (1)   frames per video, taking every stride-th source frame
-  --width N (512)  --height N (512) multiples of 8; videos are resized and centre-cropped
-  --caption TEXT          the caption of videos without a NAME.txt beside them
-  --prompt TEXT  --steps N (25)  --cfg X (7.5)  --negative TEXT  (with --generated)
-  --seed N (0)  --fps X (8, previews)
-engine:
-  --device auto|cpu|cuda (auto)  --dtype auto|fp32|fp16|bf16 (auto)  --quiet
 )";
 
-const std::set<std::string> kValued = {"out",
-                                       "base",
-                                       "custom",
-                                       "lora",
-                                       "tokenizer",
-                                       "motion-module",
-                                       "prompt",
-                                       "images",
-                                       "videos",
-                                       "samples",
-                                       "frames-per-video",
-                                       "caption",
-                                       "frames",
-                                       "width",
-                                       "height",
-                                       "steps",
-                                       "cfg",
-                                       "negative",
-                                       "seed",
-                                       "fps",
-                                       "device",
-                                       "dtype",
-                                       "count",
-                                       "stride"};
-const std::set<std::string> kFlags = {"generated", "quiet", "help"};
-
-std::string existing(const Args& args, const std::string& name) { return existingPath(args, name).value_or(""); }
+std::string existing(const SettingOptions& options, const std::string& key) {
+  return existingPath(options, key).value_or("");
+}
 
 // The source among --prompt (model), --images, --videos, --generated; refuses two at once.
-datasets::DatasetSource parseSource(const Args& args, bool allowModel) {
+datasets::DatasetSource parseSource(const SettingOptions& args, bool allowModel) {
   std::vector<std::pair<std::string, datasets::DatasetSource>> given;
-  if (args.value("images")) given.push_back({"--images", datasets::DatasetSource::Images});
-  if (args.value("videos")) given.push_back({"--videos", datasets::DatasetSource::Videos});
+  if (args.given("images")) given.push_back({"--images", datasets::DatasetSource::Images});
+  if (args.given("videos")) given.push_back({"--videos", datasets::DatasetSource::Videos});
   if (args.flag("generated")) given.push_back({"--generated", datasets::DatasetSource::Generated});
   if (given.size() > 1) throw UsageError(given[0].first + " and " + given[1].first + " are two sources: give one");
   if (!given.empty()) {
@@ -119,26 +58,26 @@ datasets::DatasetSource parseSource(const Args& args, bool allowModel) {
   return datasets::DatasetSource::Model;
 }
 
-void fillCommon(const Args& args, datasets::DatasetCommonSettings& s, int defaultFrames) {
-  s.out = required(args, "out");
-  s.models.base = required(args, "base");
+void fillCommon(const SettingOptions& args, datasets::DatasetCommonSettings& s) {
+  s.out = args.required("out");
+  s.models.base = args.required("base");
   if (!fs::exists(s.models.base)) throw UsageError("--base " + s.models.base + ": no such file or folder");
   s.models.custom = existing(args, "custom");
   s.models.tokenizer = existing(args, "tokenizer");
   s.models.motionModule = existing(args, "motion-module");
   for (const std::string& spec : args.values("lora")) s.models.loras.push_back(parseLoRA(spec));
-  s.frames = args.intValue("frames", defaultFrames, 1, 4096);
-  s.width = args.intValue("width", 512, 64, 4096);
-  s.height = args.intValue("height", 512, 64, 4096);
-  s.seed = parseSeed(args, 0);  // datasets are reproducible by default
-  s.fps = args.doubleValue("fps", 8, 0.1, 240);
+  s.frames = args.integer("frames");
+  s.width = args.integer("width");
+  s.height = args.integer("height");
+  s.seed = args.seed("seed", 0);  // datasets are reproducible by default
+  s.fps = args.real("fps");
   s.prompts = args.values("prompt");
   s.negativePrompt = args.value("negative").value_or("");
-  s.steps = args.intValue("steps", 25, 1, 1000);
-  s.guidance = args.doubleValue("cfg", 7.5, 0, 100);
+  s.steps = args.integer("steps");
+  s.guidance = args.real("cfg");
   s.caption = args.value("caption").value_or("");
-  s.device = args.value("device").value_or("auto");
-  s.dtype = args.value("dtype").value_or("auto");
+  s.device = args.choice("device");
+  s.dtype = args.choice("dtype");
 }
 
 // Settings errors are the user's command line: one line, exit 2, before any model loads.
@@ -151,21 +90,49 @@ void validateAsUsage(const Settings& settings) {
   }
 }
 
+DatasetInvocation parseFrozen(const SettingOptions& args) {
+  datasets::FrozenDatasetSettings s;
+  s.source = parseSource(args, true);
+  fillCommon(args, s);
+  s.inputFolder = args.value(s.source == datasets::DatasetSource::Images ? "images" : "videos").value_or("");
+  s.samplesPerPrompt = args.integer("samples");
+  s.framesPerVideo = args.integer("frames-per-video");
+  if (args.given("count") || args.given("stride"))
+    throw UsageError("--count and --stride are options of dataset prior");
+  validateAsUsage(s);
+  return {s, args.flag("quiet")};
+}
+
+DatasetInvocation parsePrior(const SettingOptions& args) {
+  datasets::PriorDatasetSettings s;
+  if (args.given("images"))
+    throw UsageError("a prior dataset needs motion: give --videos DIR or --generated, not --images");
+  s.source = parseSource(args, false);
+  fillCommon(args, s);
+  s.inputFolder = args.value("videos").value_or("");
+  s.count = args.integer("count");
+  s.stride = args.integer("stride");
+  for (const char* option : {"samples", "frames-per-video"})
+    if (args.given(option)) throw UsageError(std::string("--") + option + " is an option of dataset frozen");
+  validateAsUsage(s);
+  return {s, args.flag("quiet")};
+}
+
 template <typename Settings, typename Build>
-int build(const Args& args, const Settings& settings, std::shared_ptr<jobs::CancelToken> cancel, Build buildDataset) {
-  validateAsUsage(settings);
+int build(const Settings& settings, bool quiet, std::shared_ptr<jobs::CancelToken> cancel, Build buildDataset) {
   video::quietFfmpegLogs();
-  const jobs::JobListener listener = stderrProgress(args.flag("quiet"));
+  const jobs::JobListener listener = stderrProgress(quiet);
   jobs::JobContext job(listener, cancel);
   datasets::DatasetSummary summary;
-  worker::ComputeWorker computeWorker(settings.device);  // the Studio's worker, for one job
-  worker::runAndWait(computeWorker, {"dataset",
-                                     [&](pipelines::ModelCache& models, jobs::JobContext& context) {
-                                       summary = buildDataset(models, settings, context);
-                                     },
-                                     listener,
-                                     {},
-                                     std::move(cancel)});
+  worker::ComputeWorker computeWorker(settings.device);  // the Studio's kind of worker, for one job
+  worker::JobSpec spec;
+  spec.title = "dataset";
+  spec.listener = listener;
+  spec.cancel = std::move(cancel);
+  spec.work = [&](pipelines::ModelCache& models, jobs::JobContext& context) {
+    summary = buildDataset(models, settings, context);
+  };
+  worker::runAndWait(computeWorker, std::move(spec));
   const auto count = [](int n, const std::string& noun) {
     return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
   };
@@ -176,49 +143,42 @@ int build(const Args& args, const Settings& settings, std::shared_ptr<jobs::Canc
   return kExitOk;
 }
 
-int runFrozen(const Args& args, std::shared_ptr<jobs::CancelToken> cancel) {
-  datasets::FrozenDatasetSettings s;
-  s.source = parseSource(args, true);
-  fillCommon(args, s, 16);
-  s.inputFolder = args.value(s.source == datasets::DatasetSource::Images ? "images" : "videos").value_or("");
-  s.samplesPerPrompt = args.intValue("samples", 4, 1, 100000);
-  s.framesPerVideo = args.intValue("frames-per-video", 1, 1, 10000);
-  if (args.value("count") || args.value("stride"))
-    throw UsageError("--count and --stride are options of dataset prior");
-  return build(args, s, std::move(cancel), worker::runFrozenDataset);
-}
-
-int runPrior(const Args& args, std::shared_ptr<jobs::CancelToken> cancel) {
-  datasets::PriorDatasetSettings s;
-  if (args.value("images"))
-    throw UsageError("a prior dataset needs motion: give --videos DIR or --generated, not --images");
-  s.source = parseSource(args, false);
-  fillCommon(args, s, 16);
-  s.inputFolder = args.value("videos").value_or("");
-  s.count = args.intValue("count", 40, 1, 100000);
-  s.stride = args.intValue("stride", 1, 1, 1000);
-  for (const char* option : {"samples", "frames-per-video"})
-    if (args.value(option)) throw UsageError(std::string("--") + option + " is an option of dataset frozen");
-  return build(args, s, std::move(cancel), worker::runPriorDataset);
-}
-
 }  // namespace
 
-int runDataset(const std::vector<std::string>& argv, std::shared_ptr<jobs::CancelToken> cancel) {
-  if (argv.empty() || argv[0] == "--help" || argv[0] == "-h" || argv[0] == "help") {
-    std::cout << kDatasetUsage;
-    return argv.empty() ? kExitBadInput : kExitOk;
+DatasetCommand::DatasetCommand(CLI::App& root)
+    : app_(root.add_subcommand("dataset")),
+      help_(app_->add_subcommand("help")),
+      frozenApp_(app_->add_subcommand("frozen")),
+      priorApp_(app_->add_subcommand("prior")),
+      frozen_(*frozenApp_, settings::Command::DatasetFrozen, settings::kDataset),
+      prior_(*priorApp_, settings::Command::DatasetPrior, settings::kDataset) {
+  setHelp(*app_, kDatasetUsage, 0);
+  setHelp(*frozenApp_, kFrozenUsage, settings::bit(settings::Command::DatasetFrozen));
+  setHelp(*priorApp_, kPriorUsage, settings::bit(settings::Command::DatasetPrior));
+  for (CLI::App* app : {app_, frozenApp_, priorApp_}) app->allow_extras();
+  app_->require_subcommand(0, 1);
+}
+
+DatasetInvocation DatasetCommand::parse() const {
+  if (help_->parsed()) throw HelpRequest{kDatasetUsage, kExitOk};
+  if (!frozenApp_->parsed() && !priorApp_->parsed()) {
+    const std::vector<std::string> rest = app_->remaining();
+    if (rest.empty()) throw HelpRequest{kDatasetUsage, kExitBadInput};
+    if (rest[0].rfind("-", 0) == 0) refuseExtras(*app_);
+    throw UsageError("unknown dataset kind '" + rest[0] + "': use dataset frozen or dataset prior");
   }
-  const std::string kind = argv[0];
-  if (kind != "frozen" && kind != "prior")
-    throw UsageError("unknown dataset kind '" + kind + "': use dataset frozen or dataset prior");
-  const Args args(std::vector<std::string>(argv.begin() + 1, argv.end()), kValued, kFlags);
-  if (args.flag("help")) {
-    std::cout << (kind == "frozen" ? kFrozenUsage : kPriorUsage);
-    return kExitOk;
-  }
-  if (!args.positionals().empty()) throw UsageError("unexpected argument '" + args.positionals()[0] + "'");
-  return kind == "frozen" ? runFrozen(args, std::move(cancel)) : runPrior(args, std::move(cancel));
+  const bool frozen = frozenApp_->parsed();
+  refuseExtras(frozen ? *frozenApp_ : *priorApp_);
+  const SettingOptions& options = frozen ? frozen_ : prior_;
+  options.check();
+  return frozen ? parseFrozen(options) : parsePrior(options);
+}
+
+int runDataset(const DatasetInvocation& invocation, std::shared_ptr<jobs::CancelToken> cancel) {
+  if (const auto* frozen = std::get_if<datasets::FrozenDatasetSettings>(&invocation.settings))
+    return build(*frozen, invocation.quiet, std::move(cancel), worker::runFrozenDataset);
+  return build(std::get<datasets::PriorDatasetSettings>(invocation.settings), invocation.quiet, std::move(cancel),
+               worker::runPriorDataset);
 }
 
 }  // namespace sm::cli

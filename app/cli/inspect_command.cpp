@@ -4,13 +4,23 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "app/cli/cli_args.h"
+#include "app/cli/common_options.h"
 #include "app/cli/exit_codes.h"
+#include "app/cli/help_formatter.h"
 #include "core/io/model_recognition.h"
 #include "core/util/error.h"
 
 namespace sm::cli {
 namespace {
+
+constexpr const char* kInspectUsage = R"(usage: stillmoving inspect PATH... [--json]
+
+Says what each model file or folder is: kind, variant, naming, tensor and
+parameter counts, dtypes, metadata, and whether its keys match the model's
+config (missing, unexpected and misshapen keys are listed by name). With
+--json, one JSON array of them on stdout. Exit status 2 when a path is broken,
+unknown or does not match its config.
+)";
 
 std::string withThousands(int64_t n) {
   std::string digits = std::to_string(n), out;
@@ -82,15 +92,28 @@ void printHuman(const io::ModelInfo& info, std::ostream& out) {
 
 }  // namespace
 
-int runInspect(const std::vector<std::string>& argv) {
-  Args args(argv, {}, {"json"});
-  if (args.positionals().empty()) throw UsageError("inspect needs at least one PATH");
+InspectCommand::InspectCommand(CLI::App& root) : app_(root.add_subcommand("inspect")) {
+  app_->description(kInspectUsage);
+  app_->formatter(std::make_shared<HelpFormatter>(0));
+  app_->allow_extras();
+  app_->add_option("paths", paths_)->group("");
+  app_->add_flag("--json", json_)->group("");
+}
+
+InspectInvocation InspectCommand::parse() const {
+  refuseExtras(*app_);
+  if (paths_.empty()) throw UsageError("inspect needs at least one PATH");
+  return {paths_, json_};
+}
+
+int runInspect(const InspectInvocation& invocation) {
+  const bool json = invocation.json;
   int status = kExitOk;
   nlohmann::json all = nlohmann::json::array();
-  for (const auto& path : args.positionals()) {
+  for (const auto& path : invocation.paths) {
     try {
       io::ModelInfo info = io::recognizeModel(path);
-      if (args.flag("json"))
+      if (json)
         all.push_back(toJson(info));
       else
         printHuman(info, std::cout);
@@ -98,11 +121,11 @@ int runInspect(const std::vector<std::string>& argv) {
     } catch (const Error& e) {
       // One clear line per broken path; the other paths are still inspected.
       std::cerr << "stillmoving: error: " << e.what() << "\n";
-      if (args.flag("json")) all.push_back({{"path", path}, {"error", e.what()}});
+      if (json) all.push_back({{"path", path}, {"error", e.what()}});
       status = kExitBadInput;
     }
   }
-  if (args.flag("json")) std::cout << all.dump(2) << "\n";
+  if (json) std::cout << all.dump(2) << "\n";
   return status;
 }
 

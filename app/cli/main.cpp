@@ -1,19 +1,23 @@
-// stillmoving: the command-line face of the engine. Parses, runs, maps errors
-// to the exit statuses of exit_codes.h; nothing else lives here.
+// stillmoving: the command-line face of the engine. Parses (CLI11, options
+// from the settings table), runs, maps errors to the exit statuses of
+// exit_codes.h; nothing else lives here.
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <csignal>
 #include <iostream>
 #include <memory>
 #include <string>
-#include <vector>
 
-#include "app/cli/cli_args.h"
+#include "app/cli/common_options.h"
 #include "app/cli/dataset_command.h"
 #include "app/cli/exit_codes.h"
 #include "app/cli/generate_command.h"
+#include "app/cli/help_formatter.h"
 #include "app/cli/inspect_command.h"
+#include "app/cli/setting_options.h"
 #include "app/cli/train_command.h"
+#include "app/cli/usage_error.h"
 #include "core/engine/runtime.h"
 #include "core/util/error.h"
 
@@ -36,12 +40,9 @@ commands:
                              Still-Moving training with progress, loss, checkpoints
                              and --resume (stillmoving train --help)
   version                    print the version
-
-global options:
-  --threads N   CPU threads for LibTorch (default: all physical cores)
-
-exit status: 0 success, 1 internal error, 2 bad input or usage, 130 cancelled
 )";
+
+constexpr const char* kExitStatus = "\nexit status: 0 success, 1 internal error, 2 bad input or usage, 130 cancelled\n";
 
 // A progress bar may be drawn on a terminal: errors start on a clean line.
 const char* clearLine() { return isatty(STDERR_FILENO) ? "\r\033[K" : ""; }
@@ -54,52 +55,79 @@ extern "C" void onInterrupt(int) {
   gCancel->cancel();  // a lock-free atomic store: safe in a signal handler
 }
 
-// Global options come before the command; returns the index of the command.
-size_t parseGlobalOptions(const std::vector<std::string>& argv, int& threads) {
-  size_t i = 0;
-  while (i < argv.size() && argv[i].rfind("--", 0) == 0) {
-    if (argv[i] == "--help" || argv[i] == "-h") return argv.size();
-    std::vector<std::string> option{argv[i]};
-    if (argv[i] == "--threads" && i + 1 < argv.size()) option.push_back(argv[++i]);
-    sm::cli::Args args(option, {"threads"}, {});
-    threads = args.intValue("threads", 0, 1, 1024);
-    ++i;
+std::shared_ptr<sm::jobs::CancelToken> cancelOnInterrupt() {
+  gCancel = std::make_shared<sm::jobs::CancelToken>();
+  std::signal(SIGINT, onInterrupt);
+  std::signal(SIGTERM, onInterrupt);
+  return gCancel;
+}
+
+// CLI11's own mistakes (an option without its value) as one line.
+std::string parseErrorMessage(const CLI::ParseError& e) {
+  const std::string what = e.what();
+  const auto colon = what.find(':');
+  if (dynamic_cast<const CLI::ArgumentMismatch*>(&e) && what.rfind("--", 0) == 0 && colon != std::string::npos)
+    return "option '" + what.substr(0, colon) + "' needs a value";
+  return what;
+}
+
+int run(int argc, char** argv) {
+  using namespace sm::cli;
+  CLI::App root("", "stillmoving");
+  setHelp(root, kUsage, sm::settings::bit(sm::settings::Command::Global), kExitStatus);
+  root.allow_extras();
+  root.require_subcommand(0, 1);
+  const SettingOptions global(root, sm::settings::Command::Global);
+  const InspectCommand inspect(root);
+  const GenerateCommand generate(root);
+  const DatasetCommand dataset(root);
+  const TrainCommand train(root);
+  CLI::App* version = root.add_subcommand("version");
+  setHelp(*version, "usage: stillmoving version\n\nPrints the version.\n", 0);
+  CLI::App* help = root.add_subcommand("help");
+  setHelp(*help, kUsage, 0);
+  try {
+    root.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    std::cout << root.help();
+    return kExitOk;
+  } catch (const CLI::ParseError& e) {
+    throw UsageError(parseErrorMessage(e));
   }
-  return i;
+
+  const std::vector<std::string> rest = root.remaining();
+  if (!rest.empty() && rest[0].rfind("-", 0) != 0) {
+    // One line: the mistake, then the usage, which helps with a wrong command.
+    std::cerr << "stillmoving: unknown command '" << rest[0] << "'\n\n" << root.help();
+    return kExitBadInput;
+  }
+  refuseExtras(root);
+  global.check();
+  if (help->parsed() || root.get_subcommands().empty()) {
+    std::cout << root.help();
+    return help->parsed() ? kExitOk : kExitBadInput;
+  }
+  sm::engine::configureThreads(global.integer("threads"));
+  try {
+    if (inspect.chosen()) return runInspect(inspect.parse());
+    if (generate.chosen()) return runGenerate(generate.parse(), cancelOnInterrupt());
+    if (dataset.chosen()) return runDataset(dataset.parse(), cancelOnInterrupt());
+    if (train.chosen()) return runTrain(train.parse(), cancelOnInterrupt());
+  } catch (const HelpRequest& request) {
+    std::cout << request.text;
+    return request.status;
+  }
+  if (version->parsed()) std::cout << "stillmoving " << SM_VERSION << "\n";
+  return kExitOk;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<std::string> args(argv + 1, argv + argc);
   try {
-    int threads = 0;
-    const size_t command = parseGlobalOptions(args, threads);
-    if (command >= args.size() || args[command] == "help") {
-      std::cout << kUsage;
-      return command >= args.size() && !args.empty() && args[0] != "--help" && args[0] != "-h" ? sm::cli::kExitBadInput
-                                                                                               : sm::cli::kExitOk;
-    }
-    sm::engine::configureThreads(threads);
-    const std::string name = args[command];
-    const std::vector<std::string> rest(args.begin() + static_cast<long>(command) + 1, args.end());
-    if (name == "inspect") return sm::cli::runInspect(rest);
-    if (name == "generate" || name == "dataset" || name == "train") {
-      gCancel = std::make_shared<sm::jobs::CancelToken>();
-      std::signal(SIGINT, onInterrupt);
-      std::signal(SIGTERM, onInterrupt);
-      if (name == "train") return sm::cli::runTrain(rest, gCancel);
-      return name == "generate" ? sm::cli::runGenerate(rest, gCancel) : sm::cli::runDataset(rest, gCancel);
-    }
-    if (name == "version") {
-      std::cout << "stillmoving " << SM_VERSION << "\n";
-      return sm::cli::kExitOk;
-    }
-    throw sm::cli::UsageError("unknown command '" + name + "'");
+    return run(argc, argv);
   } catch (const sm::cli::UsageError& e) {
-    // One line: the mistake; the usage only for a wrong command, where it helps.
     std::cerr << "stillmoving: " << e.what() << "\n";
-    if (std::string(e.what()).rfind("unknown command", 0) == 0) std::cerr << "\n" << kUsage;
     return sm::cli::kExitBadInput;
   } catch (const sm::Cancelled&) {
     std::cerr << clearLine() << "stillmoving: cancelled\n";

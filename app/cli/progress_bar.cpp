@@ -3,12 +3,13 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <sstream>
+
+#include "core/util/duration.h"
 
 namespace sm::cli {
 namespace {
@@ -28,19 +29,6 @@ std::string bar(int64_t done, int64_t total, int width) {
 }
 
 }  // namespace
-
-std::string formatDuration(double seconds) {
-  std::ostringstream s;
-  if (seconds < 60) {
-    s.precision(seconds < 10 ? 2 : 3);
-    s << seconds << " s";
-    return s.str();
-  }
-  const long total = std::lround(seconds);
-  if (total >= 3600) s << total / 3600 << ":" << (total / 60 % 60 < 10 ? "0" : "");
-  s << total / 60 % 60 << ":" << (total % 60 < 10 ? "0" : "") << total % 60;
-  return s.str();
-}
 
 jobs::JobListener stderrProgress(bool quiet) {
   auto state = std::make_shared<BarState>();

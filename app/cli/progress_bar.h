@@ -10,7 +10,4 @@ namespace sm::cli {
 /// A listener printing to stderr; `quiet` keeps only warnings.
 jobs::JobListener stderrProgress(bool quiet);
 
-/// "1:05", "12.3 s"
-std::string formatDuration(double seconds);
-
 }  // namespace sm::cli

@@ -47,7 +47,8 @@ struct GenerationRequest {
   bool usesGuidance() const { return guidance > 1.0; }
   /// The adapters' scales for this request's UNet calls.
   adapters::AdapterScales adapterScales() const { return {motionScale, spatialStrength}; }
-  /// Throws ConfigError naming the first parameter out of range.
+  /// Throws ConfigError naming the first parameter out of range (the ranges
+  /// of settings::settingsOf(Command::Generate)).
   void validate() const;
 };
 

@@ -12,6 +12,7 @@
 #include "core/datasets/latent_video_dataset.h"
 #include "core/engine/tensor_writer.h"
 #include "core/training/training_requests.h"
+#include "core/settings/setting_checks.h"
 #include "core/training/training_run.h"
 #include "core/training/training_settings.h"
 #include "core/util/error.h"
@@ -21,24 +22,25 @@ using nlohmann::json;
 namespace sm::training {
 namespace {
 
+// Ranges come from the settings table (the same for both trainings; checked
+// as motion-adapter's); the rest are the runs' structural needs.
 void validateCommon(const TrainingSettings& s) {
-  requireAdapterOutput(s.output);
+  using settings::requireInRange;
+  constexpr auto kTrain = settings::Command::TrainMotionAdapter;
   if (s.model.base.empty()) throw ConfigError("training needs a base model");
   if (s.model.motionModule.empty()) throw ConfigError("training needs an AnimateDiff motion module");
   if (s.output.empty()) throw ConfigError("training needs an output file");
-  if (s.steps < 1) throw ConfigError("steps must be >= 1, got " + std::to_string(s.steps));
-  if (s.batchSize < 1) throw ConfigError("batch size must be >= 1, got " + std::to_string(s.batchSize));
-  if (s.gradientAccumulation < 1)
-    throw ConfigError("gradient accumulation must be >= 1, got " + std::to_string(s.gradientAccumulation));
-  if (!(s.learningRate > 0) || s.learningRate > 1)
-    throw ConfigError("learning rate must be in (0, 1], got " + std::to_string(s.learningRate));
-  if (s.warmupSteps < 0) throw ConfigError("warm-up steps must be >= 0");
-  if (s.weightDecay < 0) throw ConfigError("weight decay must be >= 0");
-  if (s.rank < 1) throw ConfigError("rank must be >= 1, got " + std::to_string(s.rank));
-  if (s.checkpointEvery < 0) throw ConfigError("checkpoint interval must be >= 0");
-  if (s.frames < 0) throw ConfigError("frames must be >= 0 (0: the dataset's)");
-  if (s.precision != "auto" && s.precision != "fp32" && s.precision != "bf16")
-    throw ConfigError("precision must be auto, fp32 or bf16, not '" + s.precision + "'");
+  requireAdapterOutput(s.output);
+  requireInRange(kTrain, "steps", s.steps);
+  requireInRange(kTrain, "batch", s.batchSize);
+  requireInRange(kTrain, "accumulate", s.gradientAccumulation);
+  requireInRange(kTrain, "lr", s.learningRate);
+  requireInRange(kTrain, "warmup", s.warmupSteps);
+  requireInRange(kTrain, "weight-decay", s.weightDecay);
+  requireInRange(kTrain, "rank", s.rank);
+  requireInRange(kTrain, "checkpoint-every", s.checkpointEvery);
+  requireInRange(kTrain, "frames", s.frames);
+  settings::requireChoice(kTrain, "precision", s.precision);
 }
 
 void requireKind(const datasets::LatentVideoDataset& dataset, datasets::DatasetKind kind, const std::string& use) {
@@ -71,8 +73,7 @@ void validate(const SpatialAdaptersTrainingSettings& s) {
   if (s.customDataset.empty()) throw ConfigError("train spatial-adapters needs the customized frozen-video dataset");
   if (s.model.custom.empty() && s.model.loras.empty())
     throw ConfigError("train spatial-adapters needs the customized model (--custom or --lora) whose look to learn");
-  if (!(s.priorRatio >= 0 && s.priorRatio < 1))
-    throw ConfigError("prior ratio must be in [0, 1), got " + std::to_string(s.priorRatio));
+  settings::requireInRange(settings::Command::TrainSpatialAdapters, "prior-ratio", s.priorRatio);
   if (s.priorRatio > 0 && s.priorDataset.empty())
     throw ConfigError(
         "a prior ratio above 0 needs a prior-video dataset (or set the ratio to 0: no prior preservation)");

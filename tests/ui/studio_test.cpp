@@ -16,6 +16,7 @@
 #include <QTreeWidget>
 #include <QtTest/QtTest>
 
+#include "core/settings/widget_spec.h"
 #include "ui/main_window.h"
 #include "ui/panels/generate_panel.h"
 #include "ui/panels/model_panel.h"
@@ -126,6 +127,84 @@ class StudioTest : public QObject {
     panel->exportTo(dir.filePath("clip.mp4"));
     QVERIFY(exported.wait(30000));
     QVERIFY(QFileInfo(dir.filePath("clip.mp4")).size() > 0);
+  }
+
+  void generateWidgetsTakeTheirRangesAndDefaultsFromTheSettingsTable() {
+    sm::ui::GeneratePanel panel;
+    using sm::settings::Command;
+    for (const char* key : {"frames", "width", "height", "steps"}) {
+      const sm::settings::WidgetSpec spec = sm::settings::widgetSpec(Command::Generate, key);
+      auto* box = panel.findChild<QSpinBox*>(key);
+      QVERIFY2(box, key);
+      QCOMPARE(box->minimum(), static_cast<int>(spec.min));
+      QCOMPARE(box->maximum(), static_cast<int>(spec.max));
+      QCOMPARE(box->value(), static_cast<int>(spec.defaultValue));
+      QCOMPARE(box->toolTip(), QString::fromStdString(spec.tooltip));
+    }
+    for (const char* key : {"cfg", "fps", "motion-scale", "spatial-strength"}) {
+      const sm::settings::WidgetSpec spec = sm::settings::widgetSpec(Command::Generate, key);
+      auto* box = panel.findChild<QDoubleSpinBox*>(key);
+      QVERIFY2(box, key);
+      QCOMPARE(box->minimum(), spec.min);
+      QCOMPARE(box->maximum(), spec.max);
+      QCOMPARE(box->value(), spec.defaultValue);
+    }
+    auto* sampler = panel.findChild<QComboBox*>("scheduler");
+    QVERIFY(sampler);
+    const sm::settings::WidgetSpec spec = sm::settings::widgetSpec(Command::Generate, "scheduler");
+    QCOMPARE(sampler->count(), static_cast<int>(spec.choices.size()));
+    QCOMPARE(sampler->currentText(), QString::fromStdString(spec.choices.front()));
+    // What the form holds is a request core accepts: 8 is the smallest size there too.
+    panel.findChild<QSpinBox*>("width")->setValue(72);
+    panel.findChild<QSpinBox*>("height")->setValue(8);
+    QCOMPARE(panel.request().width, 72);
+    panel.setPrompt("a cat");
+    panel.request().validate();
+  }
+
+  void queuesJobsOfTwoTabsOnTheOneComputeWorker() {
+    sm::ui::MainWindow window;
+    auto* generate = window.generatePanel();
+    generate->setBaseModel(kBase);
+    generate->setMotionModule(kMotionModule);
+    generate->setPrompt("a photo of a cat");
+    generate->findChild<QSpinBox*>("frames")->setValue(4);
+    generate->findChild<QSpinBox*>("width")->setValue(64);
+    generate->findChild<QSpinBox*>("height")->setValue(64);
+    generate->findChild<QSpinBox*>("steps")->setValue(6);
+
+    // Record which job reports progress when: the dataset's must all come after the generation's end.
+    QStringList timeline;
+    auto* training = window.trainingPanel();
+    QSignalSpy generated(generate, &sm::ui::GeneratePanel::generated);
+    QSignalSpy built(training, &sm::ui::TrainingPanel::datasetBuilt);
+    connect(generate, &sm::ui::GeneratePanel::generated, this, [&] { timeline << "generate: done"; });
+    auto* datasetStatus = child<QLabel>(training, "datasetStatus");
+
+    QTemporaryDir dir;
+    generate->generate();
+    // The second tab's job waits in the queue while the first runs.
+    training->setBaseModel(kBase);
+    training->setMotionModule(kMotionModule);
+    child<QComboBox>(training, "datasetKind")->setCurrentIndex(0);
+    child<QComboBox>(training, "datasetSource")->setCurrentIndex(0);
+    child<QPlainTextEdit>(training, "datasetPrompts")->setPlainText("a photo of sks cat\n");
+    child<QLineEdit>(training, "datasetOut")->setText(dir.filePath("frozen"));
+    child<QSpinBox>(training, "datasetWidth")->setValue(64);
+    child<QSpinBox>(training, "datasetHeight")->setValue(64);
+    child<QSpinBox>(training, "datasetFrames")->setValue(4);
+    child<QSpinBox>(training, "datasetCount")->setValue(1);
+    child<QSpinBox>(training, "datasetSteps")->setValue(2);
+    training->buildDataset();
+    QTRY_VERIFY_WITH_TIMEOUT(datasetStatus->text().startsWith("Queued"), 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(window.queuePanel()->rows().size(), 2, 10000);
+    QVERIFY(window.queuePanel()->rows().at(0).startsWith("running: "));
+    QVERIFY(window.queuePanel()->rows().at(1).startsWith("queued: Frozen dataset"));
+    connect(training, &sm::ui::TrainingPanel::datasetBuilt, this, [&] { timeline << "dataset: done"; });
+    QVERIFY(generated.wait(60000));
+    QVERIFY(built.count() == 1 || built.wait(60000));
+    QCOMPARE(timeline, (QStringList{"generate: done", "dataset: done"}));
+    QTRY_VERIFY_WITH_TIMEOUT(window.queuePanel()->rows().at(0).startsWith("No jobs"), 10000);
   }
 
   void refusesABadRequestAtOnceAndReportsALoadFailure() {

@@ -19,10 +19,6 @@ class QPushButton;
 class QSlider;
 class QSpinBox;
 
-namespace sm::pipelines {
-class TextToVideoSession;
-}
-
 namespace sm::ui {
 
 class JobRunner;
@@ -63,7 +59,6 @@ class GeneratePanel : public QWidget {
   void setBusy(bool busy);
   QLineEdit* pathField(const QString& placeholder, bool folderToo, QWidget* row);
 
-  std::shared_ptr<pipelines::TextToVideoSession> session_;
   JobRunner* runner_;
   video::VideoClip clip_;
   QString failTitle_;
@@ -83,7 +78,8 @@ class GeneratePanel : public QWidget {
   QLineEdit* seed_;
   QComboBox* sampler_;
   QSlider* motionScale_;
-  QLabel* motionScaleValue_;
+  QDoubleSpinBox* motionScaleBox_;
+  QDoubleSpinBox* spatialStrength_;
   QDoubleSpinBox* fps_;
   QPushButton* generate_;
   QPushButton* cancel_;

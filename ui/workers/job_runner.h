@@ -1,13 +1,16 @@
 #pragma once
-// Runs one core job off the GUI thread and brings its events back to it:
-// progress, log lines and metrics arrive as queued signals, the result (or
-// the error) once at the end. Cancel sets the job's CancelToken.
+// A panel's handle on its jobs: model work (generate, datasets, training) is
+// queued on the Studio's one compute worker (JobQueue); file work (export)
+// runs on the thread pool. Progress, log lines and metrics arrive as queued
+// signals on the GUI thread, the result (or the error) once at the end.
+// Cancel sets the job's CancelToken at once, whether it waits or runs.
 #include <QObject>
 #include <QString>
 #include <functional>
 #include <memory>
 
 #include "core/jobs/job.h"
+#include "core/worker/compute_worker.h"
 
 namespace sm::ui {
 
@@ -17,16 +20,23 @@ class JobRunner : public QObject {
   explicit JobRunner(QObject* parent = nullptr);
   ~JobRunner() override;
 
-  /// Starts `work` on the thread pool unless a job is running (returns false then).
-  /// `work` throws to fail; sm::Cancelled ends the job as cancelled. On success
-  /// `onSuccess` runs on the GUI thread, then succeeded() is emitted.
-  bool start(std::function<void(jobs::JobContext&)> work, std::function<void()> onSuccess = {});
+  /// Queues `work` on the compute worker unless this runner has a job already
+  /// (returns false then). `work` throws to fail; sm::Cancelled ends the job as
+  /// cancelled. On success `onSuccess` runs on the GUI thread, then succeeded() is emitted.
+  bool start(const QString& title, worker::Work work, std::function<void()> onSuccess = {});
+  /// The same for work that touches no model (writing files): on the thread pool, at once.
+  bool startFileWork(std::function<void(jobs::JobContext&)> work, std::function<void()> onSuccess = {});
+  /// Whether a job of this runner waits or runs.
   bool running() const { return running_; }
+  /// Whether it waits in the worker's queue behind other jobs.
+  bool waiting() const;
 
  public Q_SLOTS:
   void cancel();
 
  Q_SIGNALS:
+  /// The job waits with `ahead` jobs before it (emitted when queued and when that changes).
+  void queued(int ahead);
   void progress(const QString& stage, qint64 done, qint64 total, double secondsPerUnit, double etaSeconds);
   void logged(const QString& message, bool warning);
   void metric(const QString& series, qint64 step, double value);
@@ -36,7 +46,11 @@ class JobRunner : public QObject {
   void cancelled();
 
  private:
+  jobs::JobListener listener();
+  void finish(worker::JobState state, const QString& error, const std::function<void()>& onSuccess);
+
   std::shared_ptr<jobs::CancelToken> cancel_;
+  uint64_t jobId_ = 0;
   bool running_ = false;
 };
 
