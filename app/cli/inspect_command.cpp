@@ -6,7 +6,7 @@
 
 #include "app/cli/cli_args.h"
 #include "app/cli/exit_codes.h"
-#include "core/io/model_recognition.h"
+#include "core/models/model_check.h"
 #include "core/util/error.h"
 
 namespace sm::cli {
@@ -89,7 +89,7 @@ int runInspect(const std::vector<std::string>& argv) {
   nlohmann::json all = nlohmann::json::array();
   for (const auto& path : args.positionals()) {
     try {
-      io::ModelInfo info = io::recognizeModel(path);
+      io::ModelInfo info = models::inspectModel(path);
       if (args.flag("json"))
         all.push_back(toJson(info));
       else

@@ -14,9 +14,9 @@
 #include "core/adapters/weight_blend.h"
 #include "core/diffusion/scheduler.h"
 #include "core/engine/memory_guard.h"
+#include "core/io/model_opener.h"
 #include "core/io/state_dict_reader.h"
 #include "core/models/unet/unet_loader.h"
-#include "core/pipelines/sd_checkpoint.h"
 #include "core/util/error.h"
 
 namespace fs = std::filesystem;
@@ -34,11 +34,9 @@ double secondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-text::CLIPTokenizer loadTokenizer(const SDCheckpointParts& parts, const std::string& override) {
+text::CLIPTokenizer loadTokenizer(const io::OpenedModel& base, const std::string& override) {
   if (!override.empty()) return text::CLIPTokenizer::fromDiffusersFolder(override);
-  const fs::path folder = fs::path(parts.path) / "tokenizer";
-  if (parts.isDiffusersFolder && fs::exists(folder / "vocab.json"))
-    return text::CLIPTokenizer::fromDiffusersFolder(folder);
+  if (!base.tokenizerFolder.empty()) return text::CLIPTokenizer::fromDiffusersFolder(base.tokenizerFolder);
   return text::CLIPTokenizer::fromEmbedded();  // LDM files carry no tokenizer: SD 1.5's is CLIP's
 }
 
@@ -86,9 +84,14 @@ std::unique_ptr<AnimateDiffPipeline> AnimateDiffPipeline::load(const PipelineSou
     job.progress(++done);
   };
   return engine::guardMemory("loading the models", options.device, [&] {
-    const SDCheckpointParts base = readSDCheckpointParts(sources.base);
-    if (base.textEncoder.size() == 0) throw CheckpointError(sources.base, "has no text encoder weights");
-    if (base.vae.size() == 0) throw CheckpointError(sources.base, "has no VAE weights");
+    // Each file is opened once: the UNet, text encoder and VAE below share these indexes.
+    const io::OpenedModel base = io::openSDModel(sources.base);
+    const io::OpenedComponent* baseText = base.find(io::ModelKind::TextEncoder);
+    const io::OpenedComponent* baseVAE = base.find(io::ModelKind::VAE);
+    if (!baseText) throw CheckpointError(sources.base, "has no text encoder weights");
+    if (!baseVAE) throw CheckpointError(sources.base, "has no VAE weights");
+    std::optional<io::OpenedModel> motionModule;
+    if (!sources.motionModule.empty()) motionModule = io::openModel(sources.motionModule);
 
     models::UNet3DLoadOptions unetOptions;
     unetOptions.device = options.device;
@@ -96,21 +99,15 @@ std::unique_ptr<AnimateDiffPipeline> AnimateDiffPipeline::load(const PipelineSou
     unetOptions.runtime = options.unet;
     unetOptions.unetConfig = options.unetConfig;
     models::UNet3DLoadReport report;
-    models::UNet3D unet = models::loadUNet3D(sources.base, sources.motionModule, unetOptions, &report);
+    models::UNet3D unet = models::loadUNet3D(base, motionModule ? &*motionModule : nullptr, unetOptions, &report);
     job.info("UNet: " + report.unetWeightsPath + " (" + report.unetNaming + " naming)" +
              (report.motionNaming.empty()
                   ? std::string(", no motion module")
                   : ", motion module " + report.motionWeightsPath + " (" + report.motionNaming + " naming)"));
     advance();
 
-    const fs::path folder(sources.base);
     models::CLIPTextModel text =
-        base.isDiffusersFolder
-            ? models::loadCLIPTextModelFromFolder((folder / "text_encoder").string(), options.device, options.dtype)
-            : models::loadCLIPTextModel(
-                  base.textEncoder,
-                  options.textEncoderConfig.value_or(models::CLIPTextConfig::inferFromWeights(base.textEncoder)),
-                  options.device, options.dtype);
+        models::loadCLIPTextModel(*baseText, options.device, options.dtype, options.textEncoderConfig);
     text::CLIPTokenizer tokenizer = loadTokenizer(base, sources.tokenizer);
     const auto vocabulary = static_cast<size_t>(text->config().vocab_size);
     if (tokenizer.vocabSize() > vocabulary)
@@ -120,22 +117,18 @@ std::unique_ptr<AnimateDiffPipeline> AnimateDiffPipeline::load(const PipelineSou
                                 ": give the tokenizer that belongs to it (a diffusers tokenizer/ folder)");
     advance();
 
-    models::AutoencoderKL vae =
-        base.isDiffusersFolder
-            ? models::loadAutoencoderKLFromFolder((folder / "vae").string(), options.device, options.dtype)
-            : models::loadAutoencoderKL(base.vae,
-                                        options.vaeConfig.value_or(models::VAEConfig::inferFromWeights(base.vae)),
-                                        options.device, options.dtype);
+    models::AutoencoderKL vae = models::loadAutoencoderKL(*baseVAE, options.device, options.dtype, options.vaeConfig);
     advance();
 
     if (!sources.custom.empty()) {
-      const SDCheckpointParts custom = readSDCheckpointParts(sources.custom);
+      const io::OpenedModel custom = io::openSDModel(sources.custom);
+      const io::OpenedComponent* customText = custom.find(io::ModelKind::TextEncoder);
       // Injection, or the interpolation baseline between base and customized weights.
       auto blend = [&](torch::nn::Module& target, const io::StateDictIndex& weights) {
         return sources.interpolation ? adapters::interpolateWeights(target, weights, *sources.interpolation)
                                      : adapters::injectCustomizedWeights(target, weights);
       };
-      const adapters::BlendReport unetReport = blend(*unet, custom.unet);
+      const adapters::BlendReport unetReport = blend(*unet, *custom.find(io::ModelKind::UNet)->weights);
       if (unetReport.replaced == 0)
         throw CheckpointError(sources.custom, "shares no UNet weight (same name and shape) with the base model");
       std::string message =
@@ -143,8 +136,8 @@ std::unique_ptr<AnimateDiffPipeline> AnimateDiffPipeline::load(const PipelineSou
                                        std::to_string(unetReport.replaced) + " UNet weights with "
                                  : "injected " + std::to_string(unetReport.replaced) + " UNet weights from ") +
           sources.custom;
-      if (custom.textEncoder.size() > 0) {
-        const adapters::BlendReport textReport = blend(*text, custom.textEncoder);
+      if (customText && customText->weights->size() > 0) {
+        const adapters::BlendReport textReport = blend(*text, *customText->weights);
         message += " and " + std::to_string(textReport.replaced) + " text-encoder weights";
       }
       if (!unetReport.missing.empty() || !unetReport.shapeMismatch.empty())
