@@ -7,7 +7,7 @@
 #include "app/cli/common_options.h"
 #include "app/cli/exit_codes.h"
 #include "app/cli/help_formatter.h"
-#include "core/io/model_recognition.h"
+#include "core/models/model_check.h"
 #include "core/util/error.h"
 
 namespace sm::cli {
@@ -112,7 +112,7 @@ int runInspect(const InspectInvocation& invocation) {
   nlohmann::json all = nlohmann::json::array();
   for (const auto& path : invocation.paths) {
     try {
-      io::ModelInfo info = io::recognizeModel(path);
+      io::ModelInfo info = models::inspectModel(path);
       if (json)
         all.push_back(toJson(info));
       else

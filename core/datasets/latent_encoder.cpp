@@ -1,9 +1,7 @@
 #include "core/datasets/latent_encoder.h"
 
-#include <filesystem>
-
 #include "core/engine/memory_guard.h"
-#include "core/pipelines/sd_checkpoint.h"
+#include "core/io/model_opener.h"
 #include "core/util/error.h"
 
 namespace sm::datasets {
@@ -14,13 +12,11 @@ LatentEncoder::LatentEncoder(models::AutoencoderKL vae, torch::Device device, to
 }
 
 LatentEncoder LatentEncoder::load(const std::string& baseModel, torch::Device device, torch::ScalarType dtype) {
-  const pipelines::SDCheckpointParts parts = pipelines::readSDCheckpointParts(baseModel);
-  if (parts.vae.size() == 0) throw CheckpointError(baseModel, "has no VAE weights");
-  // The same choice as AnimateDiffPipeline::load, so both paths give the same latents.
-  models::AutoencoderKL vae =
-      parts.isDiffusersFolder
-          ? models::loadAutoencoderKLFromFolder((std::filesystem::path(baseModel) / "vae").string(), device, dtype)
-          : models::loadAutoencoderKL(parts.vae, models::VAEConfig::inferFromWeights(parts.vae), device, dtype);
+  const io::OpenedModel base = io::openSDModel(baseModel);
+  const io::OpenedComponent* part = base.find(io::ModelKind::VAE);
+  if (!part) throw CheckpointError(baseModel, "has no VAE weights");
+  // The same loader as AnimateDiffPipeline::load, so both paths give the same latents.
+  models::AutoencoderKL vae = models::loadAutoencoderKL(*part, device, dtype);
   return LatentEncoder(std::move(vae), device, dtype);
 }
 

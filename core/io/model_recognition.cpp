@@ -1,79 +1,38 @@
 #include "core/io/model_recognition.h"
 
 #include <algorithm>
-#include <filesystem>
 
 #include "core/io/key_maps/animatediff.h"
 #include "core/io/key_maps/controlnet.h"
 #include "core/io/key_maps/ldm_checkpoint.h"
-#include "core/io/state_dict_reader.h"
-#include "core/models/clip/clip_text_config.h"
-#include "core/models/config_json.h"
-#include "core/models/unet/unet_config.h"
-#include "core/models/vae/vae_config.h"
+#include "core/io/model_opener.h"
 #include "core/util/error.h"
-
-namespace fs = std::filesystem;
 
 namespace sm::io {
 namespace {
 
 bool contains(const std::string& s, const char* part) { return s.find(part) != std::string::npos; }
+ComponentReport component(const std::string& name, const StateDictIndex& w) {
+  return {name, w.path, w.size(), w.parameterCount(), std::nullopt};
+}
+
 bool anyKey(const StateDictIndex& w, const char* part) {
   return std::any_of(w.tensors().begin(), w.tensors().end(),
                      [&](const TensorInfo& t) { return contains(t.name, part); });
-}
-
-void addTotals(ModelInfo& info, const StateDictIndex& w) {
-  info.tensors += w.size();
-  info.parameters += w.parameterCount();
-  for (const auto& t : w.tensors()) info.dtypes.insert(std::string(dtypeName(t.dtype)));
-}
-
-ComponentReport component(const std::string& name, const StateDictIndex& w,
-                          std::optional<std::vector<models::ExpectedTensor>> expected) {
-  ComponentReport c{name, w.path, w.size(), w.parameterCount(), std::nullopt};
-  if (expected) c.keyCheck = models::checkTensors(w, *expected);
-  return c;
-}
-
-template <typename Config>
-std::optional<std::vector<models::ExpectedTensor>> expectedFromWeights(const StateDictIndex& w,
-                                                                       std::vector<std::string>& notes,
-                                                                       const std::string& what) {
-  if (w.size() == 0) return std::nullopt;
-  try {
-    return Config::inferFromWeights(w).expectedTensors();
-  } catch (const Error& e) {
-    notes.push_back(what + ": cannot infer its config: " + e.what());
-    return std::nullopt;
-  }
-}
-
-std::string sdFamily(const StateDictIndex& unet) {
-  const TensorInfo* convIn = unet.find("conv_in.weight");
-  if (convIn && convIn->shape.size() == 4 && convIn->shape[1] == 9) return "sd15-inpainting";
-  for (const auto& t : unet.tensors())
-    if (contains(t.name, ".attn2.to_k.weight") && t.shape.size() == 2 && t.shape[1] == 1024) return "sd2";
-  return "sd15";
 }
 
 void recognizeLdmCheckpoint(ModelInfo& info, const StateDictIndex& w) {
   info.kind = ModelKind::SD15Checkpoint;
   info.naming = "ldm";
   LdmComponents parts = splitLdmCheckpoint(w);
-  info.variant = sdFamily(parts.unet);
-  info.components.push_back(
-      component("unet", parts.unet, expectedFromWeights<models::UNetConfig>(parts.unet, info.notes, "unet")));
+  info.variant = sdVariant(parts.unet);
+  info.components.push_back(component("unet", parts.unet));
   if (parts.vae.size())
-    info.components.push_back(
-        component("vae", parts.vae, expectedFromWeights<models::VAEConfig>(parts.vae, info.notes, "vae")));
+    info.components.push_back(component("vae", parts.vae));
   else
     info.notes.push_back("no VAE in this file: a separate VAE is needed");
   if (parts.textEncoder.size())
-    info.components.push_back(
-        component("text_encoder", parts.textEncoder,
-                  expectedFromWeights<models::CLIPTextConfig>(parts.textEncoder, info.notes, "text_encoder")));
+    info.components.push_back(component("text_encoder", parts.textEncoder));
   else
     info.notes.push_back("no CLIP text encoder in this file: a separate one is needed");
   for (const auto& k : parts.unmapped) info.notes.push_back("unmapped key '" + k + "'");
@@ -159,98 +118,15 @@ std::string firstKeys(const StateDictIndex& w) {
   return out;
 }
 
-std::string className(const nlohmann::json& config) {
-  if (config.contains("_class_name") && config["_class_name"].is_string()) return config["_class_name"];
-  if (config.contains("architectures") && config["architectures"].is_array() && !config["architectures"].empty() &&
-      config["architectures"][0].is_string())
-    return config["architectures"][0];
-  return {};
-}
-
-ComponentReport diffusersComponent(ModelInfo& info, const std::string& name, const fs::path& folder) {
-  const fs::path configPath = folder / "config.json";
-  if (!fs::exists(configPath))
-    throw CheckpointError(configPath.string(), "missing: every diffusers model folder has one");
-  const nlohmann::json config = models::readJsonFile(configPath.string());
-  const std::string weightsPath = diffusersWeightsFile(folder.string());
-  const StateDictIndex w = readStateDict(weightsPath);
-  addTotals(info, w);
-  const std::string cls = className(config);
-  std::optional<std::vector<models::ExpectedTensor>> expected;
-  if (cls == "UNet2DConditionModel")
-    expected = models::UNetConfig::fromJson(config, configPath.string()).expectedTensors();
-  else if (cls == "AutoencoderKL")
-    expected = models::VAEConfig::fromJson(config, configPath.string()).expectedTensors();
-  else if (cls == "CLIPTextModel")
-    expected = models::CLIPTextConfig::fromJson(config, configPath.string()).expectedTensors();
-  ComponentReport c = component(name, w, expected);
-  c.path = weightsPath;
-  return c;
-}
-
-ModelInfo recognizePipelineFolder(const fs::path& folder) {
-  ModelInfo info;
-  info.path = folder.string();
-  info.kind = ModelKind::DiffusersPipeline;
-  info.naming = "diffusers";
-  info.format = "folder";
-  const nlohmann::json index = models::readJsonFile((folder / "model_index.json").string());
-  info.metadata["_class_name"] = className(index);
-  for (const auto& [name, value] : index.items()) {
-    if (name.empty() || name[0] == '_' || !value.is_array()) continue;
-    if (name == "tokenizer" || name == "scheduler" || name == "feature_extractor" || name == "safety_checker") {
-      if (name == "tokenizer" &&
-          !(fs::exists(folder / name / "vocab.json") && fs::exists(folder / name / "merges.txt")))
-        throw CheckpointError((folder / name).string(), "tokenizer folder lacks vocab.json or merges.txt");
-      continue;
-    }
-    if (value.size() == 2 && value[0].is_null()) continue;  // component left out (e.g. no safety checker)
-    if (!fs::is_directory(folder / name))
-      throw CheckpointError((folder / name).string(),
-                            "model_index.json lists this component but the folder is missing");
-    info.components.push_back(diffusersComponent(info, name, folder / name));
-  }
-  for (const auto& c : info.components)
-    if (c.name == "unet") info.variant = sdFamily(readStateDict(c.path));
-  if (info.variant.empty()) info.variant = "sd15";
-  return info;
-}
-
-ModelInfo recognizeModelFolder(const fs::path& folder) {
-  const fs::path configPath = folder / "config.json";
-  const nlohmann::json config = models::readJsonFile(configPath.string());
-  const std::string cls = className(config);
-  ModelInfo info;
-  if (cls == "MotionAdapter" || cls == "ControlNetModel") {
-    info = recognizeWeights(readStateDict(diffusersWeightsFile(folder.string())));
-    if (cls == "MotionAdapter") {
-      bool mid = false;
-      int seq = 0;
-      models::ConfigReader(config, configPath.string()).read("use_motion_mid_block", mid);
-      models::ConfigReader(config, configPath.string()).read("motion_max_seq_length", seq);
-      info.variant = mid ? "v2" : seq == 24 ? "v1" : seq == 32 ? "v3" : info.variant;
-    }
-  } else {
-    ModelKind kind;
-    if (cls == "UNet2DConditionModel")
-      kind = ModelKind::UNet;
-    else if (cls == "AutoencoderKL")
-      kind = ModelKind::VAE;
-    else if (cls == "CLIPTextModel")
-      kind = ModelKind::TextEncoder;
-    else
-      throw CheckpointError(configPath.string(), "model class '" + cls + "' is not one Still-Moving reads");
-    info.kind = kind;
-    info.naming = "diffusers";
-    info.components.push_back(diffusersComponent(info, "model", folder));
-    info.variant = kind == ModelKind::UNet ? sdFamily(readStateDict(info.components.back().path)) : "sd15";
-  }
-  info.path = folder.string();
-  info.format = "folder";
-  return info;
-}
-
 }  // namespace
+
+std::string sdVariant(const StateDictIndex& unet) {
+  const TensorInfo* convIn = unet.find("conv_in.weight");
+  if (convIn && convIn->shape.size() == 4 && convIn->shape[1] == 9) return "sd15-inpainting";
+  for (const auto& t : unet.tensors())
+    if (contains(t.name, ".attn2.to_k.weight") && t.shape.size() == 2 && t.shape[1] == 1024) return "sd2";
+  return "sd15";
+}
 
 std::string_view modelKindName(ModelKind kind) {
   switch (kind) {
@@ -272,12 +148,18 @@ bool ModelInfo::keysOk() const {
                      [](const ComponentReport& c) { return !c.keyCheck || c.keyCheck->ok(); });
 }
 
+void ModelInfo::addTensors(const StateDictIndex& w) {
+  tensors += w.size();
+  parameters += w.parameterCount();
+  for (const auto& t : w.tensors()) dtypes.insert(std::string(dtypeName(t.dtype)));
+}
+
 ModelInfo recognizeWeights(const StateDictIndex& w) {
   ModelInfo info;
   info.path = w.path;
   info.format = w.format;
   info.metadata = w.metadata;
-  addTotals(info, w);
+  info.addTensors(w);
   auto format = w.metadata.find("format");
   if (format != w.metadata.end() && format->second == "stillmoving-adapter") {
     info.kind = ModelKind::StillMovingAdapter;
@@ -304,8 +186,8 @@ ModelInfo recognizeWeights(const StateDictIndex& w) {
   } else if (w.contains("conv_in.weight") && w.hasPrefix("down_blocks.")) {
     info.kind = ModelKind::UNet;
     info.naming = "diffusers";
-    info.variant = sdFamily(w);
-    info.components.push_back(component("unet", w, expectedFromWeights<models::UNetConfig>(w, info.notes, "unet")));
+    info.variant = sdVariant(w);
+    info.components.push_back(component("unet", w));
   } else if (w.contains("encoder.conv_in.weight") && w.contains("decoder.conv_in.weight")) {
     info.kind = ModelKind::VAE;
     info.naming = w.hasPrefix("encoder.down.") ? "ldm" : "diffusers";
@@ -325,20 +207,6 @@ ModelInfo recognizeWeights(const StateDictIndex& w) {
   return info;
 }
 
-ModelInfo recognizeModel(const std::string& path) {
-  std::error_code ec;
-  const fs::path p(path);
-  if (!fs::exists(p, ec)) throw CheckpointError(path, "no such file or folder");
-  if (fs::is_directory(p, ec)) {
-    if (fs::exists(p / "model_index.json")) return recognizePipelineFolder(p);
-    if (fs::exists(p / "config.json")) return recognizeModelFolder(p);
-    throw CheckpointError(path,
-                          "folder holds neither model_index.json (a diffusers pipeline) nor config.json (a "
-                          "diffusers model)");
-  }
-  ModelInfo info = recognizeWeights(readStateDict(path));
-  info.path = path;
-  return info;
-}
+ModelInfo recognizeModel(const std::string& path) { return openModel(path).info; }
 
 }  // namespace sm::io

@@ -1,7 +1,8 @@
 #pragma once
 // Says what a path is: an SD 1.5 single-file checkpoint, a diffusers folder,
 // an AnimateDiff motion module, a ControlNet, a LoRA, one of our adapters.
-// Reads headers and key names only; no weights are loaded.
+// Reads headers, key names and shapes only; no weights are loaded. Checking
+// each part's keys against its config is core/models' (model_check.h).
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -10,8 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/io/key_check.h"
 #include "core/io/state_dict_index.h"
-#include "core/models/expected_tensor.h"
 
 namespace sm::io {
 
@@ -29,14 +30,14 @@ enum class ModelKind {
 
 std::string_view modelKindName(ModelKind kind);
 
-/// One part of a model (a pipeline's unet/, a checkpoint's VAE...), checked
-/// against the tensors its config says it must have.
+/// One part of a model (a pipeline's unet/, a checkpoint's VAE...) and, once
+/// models::checkComponentKeys has run, how its keys compare with its config.
 struct ComponentReport {
   std::string name;
   std::string path;
   size_t tensors = 0;
   int64_t parameters = 0;
-  std::optional<models::KeyCheck> keyCheck;
+  std::optional<KeyCheck> keyCheck;
 };
 
 struct ModelInfo {
@@ -55,13 +56,19 @@ struct ModelInfo {
 
   /// Whether every component's keys match its config.
   bool keysOk() const;
+  /// Adds the file's tensor and parameter counts and dtypes to the totals.
+  void addTensors(const StateDictIndex& weights);
 };
 
+/// openModel(path).info: what the path is, without the key checks.
 /// Throws CheckpointError naming the path when it is unreadable, broken, or
 /// no model layout we know.
 ModelInfo recognizeModel(const std::string& path);
 
-/// Recognition of an already-open weights file (used by the folder readers and tests).
+/// Recognition of an already-open weights file (used by the opener and tests).
 ModelInfo recognizeWeights(const StateDictIndex& weights);
+
+/// "sd15", "sd15-inpainting" or "sd2", from a diffusers-named UNet's shapes.
+std::string sdVariant(const StateDictIndex& unet);
 
 }  // namespace sm::io

@@ -1,5 +1,6 @@
 #include "core/io/state_dict_reader.h"
 
+#include <atomic>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -9,6 +10,11 @@
 #include "core/util/error.h"
 
 namespace sm::io {
+namespace {
+
+std::atomic<uint64_t> openCount{0};
+
+}  // namespace
 
 WeightsFormat sniffWeightsFormat(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -21,7 +27,10 @@ WeightsFormat sniffWeightsFormat(const std::string& path) {
   return WeightsFormat::Unknown;
 }
 
+uint64_t stateDictOpenCount() { return openCount.load(); }
+
 StateDictIndex readStateDict(const std::string& path) {
+  ++openCount;
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) throw CheckpointError(path, "no such file");
   if (std::filesystem::is_directory(path, ec)) throw CheckpointError(path, "is a folder, not a weights file");

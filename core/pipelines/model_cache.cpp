@@ -121,7 +121,7 @@ AnimateDiffPipeline& ModelCache::pipeline(const PipelineSources& models, const s
       adaptersKey_.clear();
       if (customize) {
         const bool restore = !customizationKey_.empty();
-        if (restore) restoreBaseWeights(pipeline, base_.parts);
+        if (restore) restoreBaseWeights(pipeline, base_.base);
         customizationKey_ = "(changing)";  // an error below leaves no claim about the weights
         applyCustomization(pipeline, models, job, &done);
         if (models.mergeSpatialAdapters) {

@@ -1,17 +1,16 @@
 #include "core/pipelines/pipeline_loading.h"
 
-#include <filesystem>
+#include <optional>
 
 #include "core/adapters/lora_file.h"
 #include "core/adapters/lora_merge.h"
 #include "core/adapters/motion_adapter.h"
 #include "core/adapters/spatial_adapters.h"
 #include "core/adapters/weight_blend.h"
+#include "core/io/model_opener.h"
 #include "core/io/state_dict_reader.h"
 #include "core/models/unet/unet_loader.h"
 #include "core/util/error.h"
-
-namespace fs = std::filesystem;
 
 namespace sm::pipelines {
 namespace {
@@ -21,11 +20,9 @@ void advance(jobs::JobContext& job, int* done) {
   job.progress(++*done);
 }
 
-text::CLIPTokenizer loadTokenizer(const SDCheckpointParts& parts, const std::string& override) {
+text::CLIPTokenizer loadTokenizer(const io::OpenedModel& base, const std::string& override) {
   if (!override.empty()) return text::CLIPTokenizer::fromDiffusersFolder(override);
-  const fs::path folder = fs::path(parts.path) / "tokenizer";
-  if (parts.isDiffusersFolder && fs::exists(folder / "vocab.json"))
-    return text::CLIPTokenizer::fromDiffusersFolder(folder);
+  if (!base.tokenizerFolder.empty()) return text::CLIPTokenizer::fromDiffusersFolder(base.tokenizerFolder);
   return text::CLIPTokenizer::fromEmbedded();  // LDM files carry no tokenizer: SD 1.5's is CLIP's
 }
 
@@ -52,10 +49,16 @@ int customizationUnits(const PipelineSources& sources) {
 BasePipeline loadBasePipeline(const PipelineSources& sources, const PipelineLoadOptions& options, jobs::JobContext& job,
                               int* done) {
   BasePipeline out;
-  out.parts = readSDCheckpointParts(sources.base);
-  const SDCheckpointParts& base = out.parts;
-  if (base.textEncoder.size() == 0) throw CheckpointError(sources.base, "has no text encoder weights");
-  if (base.vae.size() == 0) throw CheckpointError(sources.base, "has no VAE weights");
+  // Each file is opened once: the UNet, text encoder and VAE below share these indexes,
+  // and the cache keeps them to undo customizations.
+  out.base = io::openSDModel(sources.base);
+  const io::OpenedModel& base = out.base;
+  const io::OpenedComponent* baseText = base.find(io::ModelKind::TextEncoder);
+  const io::OpenedComponent* baseVAE = base.find(io::ModelKind::VAE);
+  if (!baseText) throw CheckpointError(sources.base, "has no text encoder weights");
+  if (!baseVAE) throw CheckpointError(sources.base, "has no VAE weights");
+  std::optional<io::OpenedModel> motionModule;
+  if (!sources.motionModule.empty()) motionModule = io::openModel(sources.motionModule);
 
   models::UNet3DLoadOptions unetOptions;
   unetOptions.device = options.device;
@@ -63,21 +66,15 @@ BasePipeline loadBasePipeline(const PipelineSources& sources, const PipelineLoad
   unetOptions.runtime = options.unet;
   unetOptions.unetConfig = options.unetConfig;
   models::UNet3DLoadReport report;
-  models::UNet3D unet = models::loadUNet3D(sources.base, sources.motionModule, unetOptions, &report);
+  models::UNet3D unet = models::loadUNet3D(base, motionModule ? &*motionModule : nullptr, unetOptions, &report);
   job.info("UNet: " + report.unetWeightsPath + " (" + report.unetNaming + " naming)" +
            (report.motionNaming.empty()
                 ? std::string(", no motion module")
                 : ", motion module " + report.motionWeightsPath + " (" + report.motionNaming + " naming)"));
   advance(job, done);
 
-  const fs::path folder(sources.base);
   models::CLIPTextModel text =
-      base.isDiffusersFolder
-          ? models::loadCLIPTextModelFromFolder((folder / "text_encoder").string(), options.device, options.dtype)
-          : models::loadCLIPTextModel(
-                base.textEncoder,
-                options.textEncoderConfig.value_or(models::CLIPTextConfig::inferFromWeights(base.textEncoder)),
-                options.device, options.dtype);
+      models::loadCLIPTextModel(*baseText, options.device, options.dtype, options.textEncoderConfig);
   text::CLIPTokenizer tokenizer = loadTokenizer(base, sources.tokenizer);
   const auto vocabulary = static_cast<size_t>(text->config().vocab_size);
   if (tokenizer.vocabSize() > vocabulary)
@@ -86,12 +83,7 @@ BasePipeline loadBasePipeline(const PipelineSources& sources, const PipelineLoad
                                             ": give the tokenizer that belongs to it (a diffusers tokenizer/ folder)");
   advance(job, done);
 
-  models::AutoencoderKL vae =
-      base.isDiffusersFolder
-          ? models::loadAutoencoderKLFromFolder((folder / "vae").string(), options.device, options.dtype)
-          : models::loadAutoencoderKL(base.vae,
-                                      options.vaeConfig.value_or(models::VAEConfig::inferFromWeights(base.vae)),
-                                      options.device, options.dtype);
+  models::AutoencoderKL vae = models::loadAutoencoderKL(*baseVAE, options.device, options.dtype, options.vaeConfig);
   advance(job, done);
   out.pipeline = std::make_unique<AnimateDiffPipeline>(std::move(tokenizer), std::move(text), std::move(unet),
                                                        std::move(vae), options.device, options.dtype);
@@ -104,13 +96,14 @@ void applyCustomization(AnimateDiffPipeline& pipeline, const PipelineSources& so
     throw ConfigError("interpolation blends the base with a customized model: give the customized model too");
   torch::NoGradGuard noGrad;
   if (!sources.custom.empty()) {
-    const SDCheckpointParts custom = readSDCheckpointParts(sources.custom);
+    const io::OpenedModel custom = io::openSDModel(sources.custom);
+    const io::OpenedComponent* customText = custom.find(io::ModelKind::TextEncoder);
     // Injection, or the interpolation baseline between base and customized weights.
     auto blend = [&](torch::nn::Module& target, const io::StateDictIndex& weights) {
       return sources.interpolation ? adapters::interpolateWeights(target, weights, *sources.interpolation)
                                    : adapters::injectCustomizedWeights(target, weights);
     };
-    const adapters::BlendReport unetReport = blend(*pipeline.unet(), custom.unet);
+    const adapters::BlendReport unetReport = blend(*pipeline.unet(), *custom.find(io::ModelKind::UNet)->weights);
     if (unetReport.replaced == 0)
       throw CheckpointError(sources.custom, "shares no UNet weight (same name and shape) with the base model");
     std::string message =
@@ -118,8 +111,8 @@ void applyCustomization(AnimateDiffPipeline& pipeline, const PipelineSources& so
                                      std::to_string(unetReport.replaced) + " UNet weights with "
                                : "injected " + std::to_string(unetReport.replaced) + " UNet weights from ") +
         sources.custom;
-    if (custom.textEncoder.size() > 0) {
-      const adapters::BlendReport textReport = blend(*pipeline.textEncoder(), custom.textEncoder);
+    if (customText && customText->weights->size() > 0) {
+      const adapters::BlendReport textReport = blend(*pipeline.textEncoder(), *customText->weights);
       message += " and " + std::to_string(textReport.replaced) + " text-encoder weights";
     }
     if (!unetReport.missing.empty() || !unetReport.shapeMismatch.empty())
@@ -134,12 +127,12 @@ void applyCustomization(AnimateDiffPipeline& pipeline, const PipelineSources& so
   }
 }
 
-void restoreBaseWeights(AnimateDiffPipeline& pipeline, const SDCheckpointParts& base) {
+void restoreBaseWeights(AnimateDiffPipeline& pipeline, const io::OpenedModel& base) {
   torch::NoGradGuard noGrad;
   // Injecting the base file's own weights is the exact inverse of any
   // customization: the same tensors, converted the same way as at load.
-  adapters::injectCustomizedWeights(*pipeline.unet(), base.unet);
-  adapters::injectCustomizedWeights(*pipeline.textEncoder(), base.textEncoder);
+  adapters::injectCustomizedWeights(*pipeline.unet(), *base.find(io::ModelKind::UNet)->weights);
+  adapters::injectCustomizedWeights(*pipeline.textEncoder(), *base.find(io::ModelKind::TextEncoder)->weights);
 }
 
 void attachSpatialAdapters(AnimateDiffPipeline& pipeline, const std::string& path, bool merge, jobs::JobContext& job) {

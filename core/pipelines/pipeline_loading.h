@@ -6,10 +6,10 @@
 // the adapters that stay hooks (the Motion Adapter, unmerged Spatial Adapters).
 #include <string>
 
+#include "core/io/model_opener.h"
 #include "core/jobs/job.h"
 #include "core/pipelines/animatediff_pipeline.h"
 #include "core/pipelines/pipeline_sources.h"
-#include "core/pipelines/sd_checkpoint.h"
 
 namespace sm::pipelines {
 
@@ -17,7 +17,7 @@ namespace sm::pipelines {
 /// mapped so that customized weights can be undone without reading it again.
 struct BasePipeline {
   std::unique_ptr<AnimateDiffPipeline> pipeline;
-  SDCheckpointParts parts;
+  io::OpenedModel base;
 };
 
 /// Stage 1: base UNet + motion module, text encoder, tokenizer, VAE. Ignores
@@ -34,7 +34,7 @@ void applyCustomization(AnimateDiffPipeline& pipeline, const PipelineSources& so
                         int* done);
 /// Puts the base's spatial UNet and text-encoder weights back (motion modules
 /// are never customized), undoing applyCustomization and merged adapters.
-void restoreBaseWeights(AnimateDiffPipeline& pipeline, const SDCheckpointParts& base);
+void restoreBaseWeights(AnimateDiffPipeline& pipeline, const io::OpenedModel& base);
 
 /// Stage 3: the Spatial Adapters of `path`, checked against the customized
 /// weights and motion modules, then folded into the weights when `merge`.

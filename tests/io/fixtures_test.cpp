@@ -71,12 +71,8 @@ TEST(Fixtures, EveryFixtureIsRecognizedAsItsGeneratorSays) {
               entry["dtypes"].get<std::vector<std::string>>());
     const bool wholeModel = info.kind == io::ModelKind::SD15Checkpoint || info.kind == io::ModelKind::DiffusersPipeline;
     if (wholeModel) EXPECT_EQ(info.components.size(), 3u);
-    for (const auto& c : info.components) {
-      // UNet, VAE and text encoder are each checked against the config (given or inferred).
-      if (wholeModel) EXPECT_TRUE(c.keyCheck.has_value()) << c.name;
-      if (c.keyCheck) EXPECT_TRUE(c.keyCheck->ok()) << c.name << ":\n" << c.keyCheck->describe();
-    }
-    EXPECT_TRUE(info.keysOk());
+    // Checking keys against the configs is core/models' (tests/models/model_check_test.cpp).
+    for (const auto& c : info.components) EXPECT_FALSE(c.keyCheck.has_value()) << c.name;
   }
 }
 

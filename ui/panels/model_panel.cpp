@@ -8,6 +8,7 @@
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrent>
 
+#include "core/models/model_check.h"
 #include "core/util/error.h"
 
 namespace sm::ui {
@@ -38,7 +39,7 @@ void ModelPanel::openModel(const QString& path) {
     Outcome outcome;
     outcome.path = path;
     try {
-      outcome.info = io::recognizeModel(path.toStdString());
+      outcome.info = models::inspectModel(path.toStdString());
       outcome.ok = true;
     } catch (const std::exception& e) {
       outcome.error = QString::fromStdString(e.what());

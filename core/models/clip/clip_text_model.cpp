@@ -6,8 +6,6 @@
 #include <filesystem>
 
 #include "core/io/key_maps/ldm_checkpoint.h"
-#include "core/io/state_dict_reader.h"
-#include "core/models/config_json.h"
 #include "core/models/load_weights.h"
 #include "core/util/error.h"
 
@@ -131,13 +129,25 @@ CLIPTextModel loadCLIPTextModel(const io::StateDictIndex& weights, const CLIPTex
   return model;
 }
 
+CLIPTextModel loadCLIPTextModel(const io::OpenedComponent& part, torch::Device device, torch::Dtype dtype,
+                                const std::optional<CLIPTextConfig>& configIfNone) {
+  const CLIPTextConfig config = part.config    ? CLIPTextConfig::fromJson(*part.config, part.configPath)
+                                : configIfNone ? *configIfNone
+                                               : CLIPTextConfig::inferFromWeights(*part.weights);
+  return loadCLIPTextModel(*part.weights, config, device, dtype);
+}
+
 CLIPTextModel loadCLIPTextModelFromFolder(const std::string& folder, torch::Device device, torch::Dtype dtype) {
   namespace fs = std::filesystem;
   const fs::path dir(folder);
   const std::string configPath = (dir / "config.json").string();
   if (!fs::exists(configPath)) throw CheckpointError(configPath, "missing: a text_encoder folder has a config.json");
-  const CLIPTextConfig config = CLIPTextConfig::fromJson(readJsonFile(configPath), configPath);
-  return loadCLIPTextModel(io::readStateDict(io::diffusersWeightsFile(folder)), config, device, dtype);
+  const io::OpenedModel model = io::openModel(folder);
+  const io::OpenedComponent* part = model.find(io::ModelKind::TextEncoder);
+  if (!part)
+    throw CheckpointError(folder,
+                          "is a " + std::string(io::modelKindName(model.info.kind)) + ", not a CLIP text encoder");
+  return loadCLIPTextModel(*part, device, dtype);
 }
 
 CLIPTextModel loadCLIPTextModelFromLdm(const io::StateDictIndex& checkpoint, torch::Device device, torch::Dtype dtype,

@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 
+#include "core/io/model_opener.h"
 #include "core/io/state_dict_index.h"
 #include "core/models/clip/clip_text_config.h"
 
@@ -116,6 +117,11 @@ TORCH_MODULE(CLIPTextModel);
 /// keys, ShapeError on a mismatch; `text_model.embeddings.position_ids` is ignored.
 CLIPTextModel loadCLIPTextModel(const io::StateDictIndex& diffusersNamed, const CLIPTextConfig& config,
                                 torch::Device device, torch::Dtype dtype);
+
+/// From an opened part (io::OpenedModel's "text_encoder"): its config.json when
+/// it has one, else `configIfNone`, else the config inferred from the weights.
+CLIPTextModel loadCLIPTextModel(const io::OpenedComponent& part, torch::Device device, torch::Dtype dtype,
+                                const std::optional<CLIPTextConfig>& configIfNone = std::nullopt);
 
 /// From a transformers component folder (`text_encoder/`: config.json + model.safetensors or pytorch_model.bin).
 CLIPTextModel loadCLIPTextModelFromFolder(const std::string& folder, torch::Device device, torch::Dtype dtype);

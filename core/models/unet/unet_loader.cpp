@@ -2,85 +2,37 @@
 
 #include <torch/torch.h>
 
-#include <filesystem>
 #include <utility>
 
-#include "core/io/key_maps/animatediff.h"
-#include "core/io/key_maps/ldm_checkpoint.h"
-#include "core/io/model_recognition.h"
-#include "core/io/state_dict_reader.h"
-#include "core/models/config_json.h"
 #include "core/models/load_weights.h"
 #include "core/util/error.h"
-
-namespace fs = std::filesystem;
 
 namespace sm::models {
 namespace {
 
-struct Source {
-  io::StateDictIndex weights;  ///< diffusers names
-  std::optional<nlohmann::json> config;
-  std::string configPath;
-  std::string naming = "diffusers";
-  size_t ignored = 0;
-};
-
-void readFolder(Source& s, const fs::path& folder) {
-  s.weights = io::readStateDict(io::diffusersWeightsFile(folder.string()));
-  if (fs::exists(folder / "config.json")) {
-    s.configPath = (folder / "config.json").string();
-    s.config = readJsonFile(s.configPath);
-  }
+const io::OpenedComponent& baseUNet(const io::OpenedModel& base) {
+  const io::OpenedComponent* unet = base.find(io::ModelKind::UNet);
+  if (!unet)
+    throw CheckpointError(base.path,
+                          "is a " + std::string(io::modelKindName(base.info.kind)) +
+                              ", not an SD 1.5 checkpoint (expected a diffusers folder, a UNet or an LDM file)");
+  if (!unet->unmapped.empty())
+    throw CheckpointError(base.path, unet->unmapped.front(), "is a UNet key no LDM rule maps");
+  return *unet;
 }
 
-Source readBase(const std::string& path) {
-  Source s;
-  const fs::path p(path);
-  if (!fs::exists(p)) throw CheckpointError(path, "no such file or folder");
-  if (fs::is_directory(p)) {
-    readFolder(s, fs::exists(p / "model_index.json") ? p / "unet" : p);
-    return s;
-  }
-  io::StateDictIndex file = io::readStateDict(path);
-  if (!file.hasPrefix(io::kLdmUNetPrefix)) {
-    s.weights = std::move(file);  // a bare diffusers-named UNet file
-    return s;
-  }
-  io::LdmComponents parts = io::splitLdmCheckpoint(file);
-  for (const auto& key : parts.unmapped)  // only the UNet's matter here; the VAE loader judges its own
-    if (key.rfind(io::kLdmUNetPrefix, 0) == 0) throw CheckpointError(path, key, "is a UNet key no LDM rule maps");
-  s.ignored = file.size() - parts.unet.size();
-  s.weights = std::move(parts.unet);
-  s.naming = "ldm";
-  return s;
+const io::OpenedComponent& motionModules(const io::OpenedModel& motion) {
+  const io::OpenedComponent* modules = motion.find(io::ModelKind::MotionModule);
+  if (!modules)
+    throw CheckpointError(
+        motion.path, "is a " + std::string(io::modelKindName(motion.info.kind)) + ", not an AnimateDiff motion module");
+  return *modules;
 }
 
-Source readMotion(const std::string& path, const std::optional<MotionModuleConfig>& override,
-                  std::optional<MotionModuleConfig>& config) {
-  Source s;
-  const fs::path p(path);
-  if (!fs::exists(p)) throw CheckpointError(path, "no such file or folder");
-  if (fs::is_directory(p)) {
-    readFolder(s, p);
-  } else {
-    s.weights = io::readStateDict(path);
-  }
-  const io::ModelInfo info = io::recognizeWeights(s.weights);
-  if (info.kind != io::ModelKind::MotionModule)
-    throw CheckpointError(path,
-                          "is a " + std::string(io::modelKindName(info.kind)) + ", not an AnimateDiff motion module");
+MotionModuleConfig motionConfigOf(const io::OpenedModel& motion, const io::OpenedComponent& modules) {
+  if (modules.config) return MotionModuleConfig::fromJson(*modules.config, modules.configPath);
   // Inferred from the file as named there: original files keep the position-table length the renaming drops.
-  config = override   ? *override
-           : s.config ? MotionModuleConfig::fromJson(*s.config, s.configPath)
-                      : MotionModuleConfig::inferFromWeights(s.weights);
-  if (info.naming == "original") {
-    io::RenamedMotionModule renamed = io::renameAnimateDiffOriginal(s.weights);
-    s.ignored = renamed.ignored.size();
-    s.weights = std::move(renamed.weights);
-    s.naming = "original";
-  }
-  return s;
+  return MotionModuleConfig::inferFromWeights(motion.file ? *motion.file : *modules.weights);
 }
 
 // One index over the UNet and motion-module tensors; the owner keeps both files mapped.
@@ -111,38 +63,46 @@ bool isPositionTable(const std::string& key) {
 
 }  // namespace
 
-UNet3D loadUNet3D(const std::string& basePath, const std::string& motionModulePath, const UNet3DLoadOptions& options,
+UNet3D loadUNet3D(const io::OpenedModel& base, const io::OpenedModel* motionModule, const UNet3DLoadOptions& options,
                   UNet3DLoadReport* report) {
-  Source base = readBase(basePath);
+  const io::OpenedComponent& unet = baseUNet(base);
   UNetConfig config = options.unetConfig ? *options.unetConfig
-                      : base.config      ? UNetConfig::fromJson(*base.config, base.configPath)
-                                         : UNetConfig::inferFromWeights(base.weights);
-  std::optional<Source> motion;
+                      : unet.config      ? UNetConfig::fromJson(*unet.config, unet.configPath)
+                                         : UNetConfig::inferFromWeights(*unet.weights);
+  const io::OpenedComponent* motion = motionModule ? &motionModules(*motionModule) : nullptr;
   std::optional<MotionModuleConfig> motionConfig;
-  if (!motionModulePath.empty()) {
-    motion = readMotion(motionModulePath, options.motionConfig, motionConfig);
+  if (motion) {
+    motionConfig = options.motionConfig ? *options.motionConfig : motionConfigOf(*motionModule, *motion);
     // Norm groups are invisible in weights; diffusers' UNetMotionModel uses the UNet's anyway.
     if (!options.motionConfig && !motion->config) motionConfig->motion_norm_num_groups = config.norm_num_groups;
   }
 
   UNet3D model(config, motionConfig, options.runtime);
-  const io::StateDictIndex weights = combine(base.weights, motion ? &motion->weights : nullptr);
+  const io::StateDictIndex weights = combine(*unet.weights, motion ? motion->weights.get() : nullptr);
   LoadOptions load;
   load.ignore = isPositionTable;
   // Each parameter moves to the target device/dtype as it is loaded: never two full copies.
   load.target = torch::TensorOptions().device(options.device).dtype(options.dtype);
   LoadReport loaded = loadWeights(*model, weights, load);
   if (report) {
-    report->unetWeightsPath = base.weights.path;
-    report->motionWeightsPath = motion ? motion->weights.path : "";
-    report->unetNaming = base.naming;
+    report->unetWeightsPath = unet.weights->path;
+    report->motionWeightsPath = motion ? motion->weights->path : "";
+    report->unetNaming = unet.naming;
     report->motionNaming = motion ? motion->naming : "";
     report->unexpected = loaded.unexpected;
-    report->ignored = base.ignored + (motion ? motion->ignored : 0);
+    report->ignored = unet.dropped + (motion ? motion->dropped : 0);
     for (const auto& t : weights.tensors()) report->ignored += isPositionTable(t.name) ? 1 : 0;
     report->loaded = loaded.loaded;
   }
   return model;
+}
+
+UNet3D loadUNet3D(const std::string& basePath, const std::string& motionModulePath, const UNet3DLoadOptions& options,
+                  UNet3DLoadReport* report) {
+  const io::OpenedModel base = io::openSDModel(basePath);
+  if (motionModulePath.empty()) return loadUNet3D(base, nullptr, options, report);
+  const io::OpenedModel motion = io::openModel(motionModulePath);
+  return loadUNet3D(base, &motion, options, report);
 }
 
 }  // namespace sm::models

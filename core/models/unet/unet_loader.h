@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/io/model_opener.h"
 #include "core/models/motion/motion_module_config.h"
 #include "core/models/unet/unet_3d.h"
 #include "core/models/unet/unet_config.h"
@@ -41,8 +42,16 @@ struct UNet3DLoadReport {
   size_t loaded = 0;
 };
 
-/// Throws CheckpointError (unreadable, missing weights), ShapeError (a tensor's
-/// shape differs from the config's), ConfigError (motion module and UNet do not fit).
+/// From models already opened (io::openSDModel, io::openModel): reads no file.
+/// `motionModule` may be null (a plain SD UNet). Throws CheckpointError (no UNet
+/// in `base`, no motion module in `motionModule`, missing weights), ShapeError
+/// (a tensor's shape differs from the config's), ConfigError (motion module and
+/// UNet do not fit).
+UNet3D loadUNet3D(const io::OpenedModel& base, const io::OpenedModel* motionModule,
+                  const UNet3DLoadOptions& options = {}, UNet3DLoadReport* report = nullptr);
+
+/// Opens both paths (an empty `motionModulePath`: no motion module) and loads
+/// as above; also throws CheckpointError naming a path that cannot be opened.
 UNet3D loadUNet3D(const std::string& basePath, const std::string& motionModulePath,
                   const UNet3DLoadOptions& options = {}, UNet3DLoadReport* report = nullptr);
 

@@ -5,8 +5,6 @@
 #include <filesystem>
 
 #include "core/io/key_maps/ldm_checkpoint.h"
-#include "core/io/state_dict_reader.h"
-#include "core/models/config_json.h"
 #include "core/models/load_weights.h"
 #include "core/util/error.h"
 
@@ -71,13 +69,25 @@ AutoencoderKL loadAutoencoderKL(const io::StateDictIndex& weights, const VAEConf
   return model;
 }
 
+AutoencoderKL loadAutoencoderKL(const io::OpenedComponent& part, torch::Device device, torch::Dtype dtype,
+                                const std::optional<VAEConfig>& configIfNone) {
+  const VAEConfig config = part.config    ? VAEConfig::fromJson(*part.config, part.configPath)
+                           : configIfNone ? *configIfNone
+                                          : VAEConfig::inferFromWeights(*part.weights);
+  return loadAutoencoderKL(*part.weights, config, device, dtype);
+}
+
 AutoencoderKL loadAutoencoderKLFromFolder(const std::string& folder, torch::Device device, torch::Dtype dtype) {
   namespace fs = std::filesystem;
   const fs::path dir(folder);
   const std::string configPath = (dir / "config.json").string();
   if (!fs::exists(configPath)) throw CheckpointError(configPath, "missing: a vae folder has a config.json");
-  const VAEConfig config = VAEConfig::fromJson(readJsonFile(configPath), configPath);
-  return loadAutoencoderKL(io::readStateDict(io::diffusersWeightsFile(folder)), config, device, dtype);
+  const io::OpenedModel model = io::openModel(folder);
+  const io::OpenedComponent* part = model.find(io::ModelKind::VAE);
+  if (!part)
+    throw CheckpointError(folder,
+                          "is a " + std::string(io::modelKindName(model.info.kind)) + ", not a VAE (AutoencoderKL)");
+  return loadAutoencoderKL(*part, device, dtype);
 }
 
 AutoencoderKL loadAutoencoderKLFromLdm(const io::StateDictIndex& checkpoint, torch::Device device, torch::Dtype dtype,

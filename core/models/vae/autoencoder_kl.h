@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 
+#include "core/io/model_opener.h"
 #include "core/io/state_dict_index.h"
 #include "core/models/vae/vae_blocks.h"
 #include "core/models/vae/vae_config.h"
@@ -62,6 +63,11 @@ torch::Tensor sampleLatent(const torch::Tensor& moments, std::optional<at::Gener
 /// into it. Throws CheckpointError naming missing keys, ShapeError on a mismatch.
 AutoencoderKL loadAutoencoderKL(const io::StateDictIndex& diffusersNamed, const VAEConfig& config, torch::Device device,
                                 torch::Dtype dtype);
+
+/// From an opened part (io::OpenedModel's "vae"): its config.json when
+/// it has one, else `configIfNone`, else the config inferred from the weights.
+AutoencoderKL loadAutoencoderKL(const io::OpenedComponent& part, torch::Device device, torch::Dtype dtype,
+                                const std::optional<VAEConfig>& configIfNone = std::nullopt);
 
 /// From a diffusers component folder (`vae/`: config.json + diffusion_pytorch_model.safetensors or .bin).
 AutoencoderKL loadAutoencoderKLFromFolder(const std::string& folder, torch::Device device, torch::Dtype dtype);

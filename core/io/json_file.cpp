@@ -1,11 +1,11 @@
-#include "core/models/config_json.h"
+#include "core/io/json_file.h"
 
 #include <fstream>
 #include <sstream>
 
 #include "core/util/error.h"
 
-namespace sm::models {
+namespace sm::io {
 
 nlohmann::json readJsonFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -84,4 +84,4 @@ void ConfigReader::readIntOrList(const char* field, std::vector<int>& value, siz
   read(field, value);
 }
 
-}  // namespace sm::models
+}  // namespace sm::io
