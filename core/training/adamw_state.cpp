@@ -16,12 +16,8 @@ namespace {
 using torch::optim::AdamWOptions;
 using torch::optim::AdamWParamState;
 
-// The entries one parameter's state has, besides "<name>.step".
-std::vector<std::string> momentNames(bool amsgrad) {
-  std::vector<std::string> names = {"exp_avg", "exp_avg_sq"};
-  if (amsgrad) names.push_back("max_exp_avg_sq");
-  return names;
-}
+// The entries one parameter's state may have, besides "<name>.step" (the last with amsgrad only).
+constexpr const char* kMoments[] = {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
 
 int64_t scalarStep(const std::string& name, const torch::Tensor& t) {
   if (!t.defined() || t.numel() != 1 || t.is_floating_point() || t.is_complex())
@@ -148,7 +144,7 @@ void loadAdamWState(torch::optim::AdamW& optimizer, const engine::NamedTensors& 
     const auto step = byName.find(name + ".step");
     if (step == byName.end()) {
       // No step, no state: the parameter had no gradient yet. Then it has no moments either.
-      for (const std::string& moment : momentNames(true))
+      for (const std::string moment : kMoments)
         if (byName.count(name + "." + moment))
           throw ConfigError("optimizer state: '" + name + "." + moment + "' is there but '" + name +
                             ".step' is missing; the checkpoint is damaged");
@@ -171,10 +167,10 @@ void loadAdamWState(torch::optim::AdamW& optimizer, const engine::NamedTensors& 
   }
   if (used != state.size()) {
     std::unordered_set<std::string> expected;
-    for (const auto& [name, p] : params)
-      for (const std::string& part :
-           {std::string("step"), std::string("exp_avg"), std::string("exp_avg_sq"), std::string("max_exp_avg_sq")})
-        expected.insert(name + "." + part);
+    for (const auto& [name, p] : params) {
+      expected.insert(name + ".step");
+      for (const std::string moment : kMoments) expected.insert(name + "." + moment);
+    }
     for (const auto& [name, t] : state)
       if (!expected.count(name))
         throw ConfigError("optimizer state: '" + name +
