@@ -38,7 +38,7 @@
 #include "core/models/unet/unet_3d.h"
 #include "core/models/unet/unet_config.h"
 #include "core/models/unet/unet_loader.h"
-#include "core/training/adamw.h"
+#include "core/training/adamw_state.h"
 #include "core/training/autocast.h"
 #include "core/training/diffusion_loss.h"
 #include "core/util/error.h"
@@ -239,7 +239,7 @@ int runBench(const TrainBenchArgs& args) {
   }
   int64_t frozenCount = 0;
   for (const auto& p : unet->parameters()) frozenCount += p.numel();
-  sm::training::AdamW optimizer(trainable, {.lr = 1e-4});
+  torch::optim::AdamW optimizer(sm::training::trainableTensors(trainable), torch::optim::AdamWOptions(1e-4));
   const sm::diffusion::NoiseSchedule schedule{sm::diffusion::NoiseScheduleConfig{}};
 
   const int64_t context = unet->config().cross_attention_dim;
@@ -272,7 +272,7 @@ int runBench(const TrainBenchArgs& args) {
     StepTimes t;
     const auto start = std::chrono::steady_clock::now();
     const double cpuStart = cpuSeconds();
-    optimizer.zeroGrad();
+    optimizer.zero_grad();
     auto generator = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(i) + 1);
     sm::engine::guardMemory("a training step", device, [&] {
       torch::Tensor loss;

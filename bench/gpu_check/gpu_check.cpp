@@ -32,7 +32,7 @@
 #include "core/engine/memory_guard.h"
 #include "core/engine/runtime.h"
 #include "core/models/unet/unet_loader.h"
-#include "core/training/adamw.h"
+#include "core/training/adamw_state.h"
 #include "core/training/autocast.h"
 #include "core/training/diffusion_loss.h"
 #include "core/util/error.h"
@@ -321,7 +321,7 @@ StepResult trainingStep(const Context& ctx, torch::Device device, bool bf16, boo
   adapters.attach(unet);
   const sm::engine::NamedTensors trainable = adapters.parameters();
   for (const auto& [name, p] : trainable) p.requires_grad_(true);
-  sm::training::AdamW optimizer(trainable, {.lr = 1e-3});
+  torch::optim::AdamW optimizer(sm::training::trainableTensors(trainable), torch::optim::AdamWOptions(1e-3));
 
   std::vector<torch::Tensor> modelBefore, trainableBefore;
   for (const auto& p : unet->parameters()) modelBefore.push_back(p.detach().clone());

@@ -5,12 +5,10 @@
 
 #include <map>
 #include <string>
-#include <utility>
-#include <vector>
+
+#include "core/engine/named_tensors.h"
 
 namespace sm::engine {
-
-using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
 
 /// Writes `tensors` (any device, any layout; copied to contiguous CPU memory
 /// first) with `metadata` as `__metadata__`. The file appears complete or not

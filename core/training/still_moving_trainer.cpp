@@ -66,6 +66,12 @@ int framesFor(const TrainingSettings& s, const datasets::LatentVideoDataset& dat
 void validate(const MotionAdapterTrainingSettings& s) {
   validateCommon(s);
   if (s.dataset.empty()) throw ConfigError("train motion-adapter needs a frozen-video dataset");
+  // The Motion Adapter learns to turn the base T2V's videos into frozen ones (paper §3.1); trained
+  // on a customized model it would learn that model's look too, which is the Spatial Adapters' job.
+  if (!s.model.custom.empty() || !s.model.loras.empty())
+    throw ConfigError(
+        "train motion-adapter trains on the base model only: drop the customized model (--custom) and LoRAs "
+        "(--lora); they belong to train spatial-adapters");
 }
 
 void validate(const SpatialAdaptersTrainingSettings& s) {

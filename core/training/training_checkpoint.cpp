@@ -19,7 +19,7 @@ namespace {
 // Prefix of each tensor group in the file, and where it lands in the struct.
 struct Group {
   const char* prefix;
-  NamedTensors TrainingCheckpoint::*member;
+  engine::NamedTensors TrainingCheckpoint::*member;
 };
 constexpr Group kGroups[] = {{"adapter.", &TrainingCheckpoint::trainable},
                              {"optimizer.", &TrainingCheckpoint::optimizer},
@@ -64,6 +64,7 @@ std::string jsonField(const io::StateDictIndex& index, const std::string& key) {
 void saveTrainingCheckpoint(const std::string& path, const TrainingCheckpoint& checkpoint) {
   checkJsonObject("settingsJson", checkpoint.settingsJson);
   checkJsonObject("resumeJson", checkpoint.resumeJson);
+  checkJsonObject("optimizerOptionsJson", checkpoint.optimizerOptionsJson);
   if (checkpoint.step < 0) throw ConfigError("training checkpoint: negative step " + std::to_string(checkpoint.step));
   engine::NamedTensors tensors;
   std::unordered_set<std::string> names;
@@ -76,9 +77,10 @@ void saveTrainingCheckpoint(const std::string& path, const TrainingCheckpoint& c
     }
   }
   const std::map<std::string, std::string> metadata{
-      {"format", kTrainingCheckpointFormat},     {"format_version", std::to_string(kTrainingCheckpointVersion)},
-      {"step", std::to_string(checkpoint.step)}, {"seed", std::to_string(checkpoint.seed)},
-      {"settings", checkpoint.settingsJson},     {"resume", checkpoint.resumeJson},
+      {"format", kTrainingCheckpointFormat},          {"format_version", std::to_string(kTrainingCheckpointVersion)},
+      {"step", std::to_string(checkpoint.step)},      {"seed", std::to_string(checkpoint.seed)},
+      {"settings", checkpoint.settingsJson},          {"resume", checkpoint.resumeJson},
+      {"optimizer", checkpoint.optimizerOptionsJson},
   };
   engine::writeTensors(path, tensors, metadata);
   util::removeStaleTempFiles(path);
@@ -92,11 +94,16 @@ TrainingCheckpoint loadTrainingCheckpoint(const std::string& path) {
                                     (format == index.metadata.end() ? std::string("none") : format->second) +
                                     "'); choose a file the trainer saved");
   const uint64_t version = unsignedField(index, "format_version");
-  if (version < 1 || version > static_cast<uint64_t>(kTrainingCheckpointVersion))
+  if (version == 1)
+    throw CheckpointError(path, "format_version",
+                          "training checkpoint format version 1 holds the optimizer state of an older Still-Moving "
+                          "Studio, which this build cannot continue exactly; start the training again without "
+                          "resuming (the new run's checkpoints replace this file)");
+  if (version != static_cast<uint64_t>(kTrainingCheckpointVersion))
     throw CheckpointError(path, "format_version",
                           "training checkpoint format version " + std::to_string(version) +
-                              " is not supported (this build reads 1 to " + std::to_string(kTrainingCheckpointVersion) +
-                              "); update Still-Moving Studio");
+                              " is not supported (this build reads version " +
+                              std::to_string(kTrainingCheckpointVersion) + "); update Still-Moving Studio");
   TrainingCheckpoint checkpoint;
   checkpoint.path = path;
   const uint64_t step = unsignedField(index, "step");
@@ -105,6 +112,7 @@ TrainingCheckpoint loadTrainingCheckpoint(const std::string& path) {
   checkpoint.seed = unsignedField(index, "seed");
   checkpoint.settingsJson = jsonField(index, "settings");
   checkpoint.resumeJson = jsonField(index, "resume");
+  checkpoint.optimizerOptionsJson = jsonField(index, "optimizer");
   for (const io::TensorInfo& info : index.tensors()) {
     const Group* group = nullptr;
     for (const Group& g : kGroups)
@@ -122,7 +130,7 @@ TrainingCheckpoint loadTrainingCheckpoint(const std::string& path) {
   return checkpoint;
 }
 
-void restoreTrainable(const TrainingCheckpoint& checkpoint, const NamedTensors& params) {
+void restoreTrainable(const TrainingCheckpoint& checkpoint, const engine::NamedTensors& params) {
   std::unordered_map<std::string, const torch::Tensor*> saved;
   for (const auto& [name, tensor] : checkpoint.trainable) saved.emplace(name, &tensor);
   const std::string path = checkpoint.path.empty() ? "training checkpoint" : checkpoint.path;

@@ -2,9 +2,11 @@
 // A training run's resumable state in one safetensors file: the trainable
 // tensors ("adapter.<name>"), the optimizer's state ("optimizer.<name>"), the
 // random generators' states ("rng.<name>") and, in `__metadata__`, the format
-// ("stillmoving-training-checkpoint", format_version 1), the step, the seed,
-// the training settings and whatever else the trainer needs to resume exactly
-// (both as JSON strings of the caller's making).
+// ("stillmoving-training-checkpoint", format_version 2), the step, the seed,
+// the optimizer's options, the training settings and whatever else the
+// trainer needs to resume exactly (JSON strings of the caller's making).
+// Version 1 held the state of the optimizer Still-Moving had before it used
+// torch::optim::AdamW; it is refused with a message that says to start afresh.
 //
 // Saving replaces the file atomically (temp file, fsync, rename): a process
 // killed while saving leaves the previous checkpoint intact, plus at most a
@@ -15,12 +17,12 @@
 #include <cstdint>
 #include <string>
 
-#include "core/training/adamw.h"
+#include "core/engine/named_tensors.h"
 
 namespace sm::training {
 
 inline constexpr const char* kTrainingCheckpointFormat = "stillmoving-training-checkpoint";
-inline constexpr int kTrainingCheckpointVersion = 1;
+inline constexpr int kTrainingCheckpointVersion = 2;
 
 struct TrainingCheckpoint {
   /// Optimizer steps done when it was saved.
@@ -31,12 +33,14 @@ struct TrainingCheckpoint {
   /// Anything else an exact resume needs (position in the data order, loss
   /// history...): a JSON object.
   std::string resumeJson = "{}";
+  /// The optimizer's options (adamWOptionsJson()): a JSON object.
+  std::string optimizerOptionsJson = "{}";
   /// The tensors being trained, by name (without the "adapter." prefix).
-  NamedTensors trainable;
-  /// AdamW::state(), by name (without the "optimizer." prefix).
-  NamedTensors optimizer;
+  engine::NamedTensors trainable;
+  /// adamWState(), by name (without the "optimizer." prefix).
+  engine::NamedTensors optimizer;
   /// at::Generator::get_state() of each generator, by name (without "rng.").
-  NamedTensors generators;
+  engine::NamedTensors generators;
   /// The file it was loaded from (empty when built in memory).
   std::string path;
 };
@@ -50,14 +54,15 @@ void saveTrainingCheckpoint(const std::string& path, const TrainingCheckpoint& c
 
 /// Reads a checkpoint written by saveTrainingCheckpoint; tensors are CPU
 /// copies (the file is closed afterwards). Throws CheckpointError naming the
-/// file when it is unreadable, not a training checkpoint, of a newer format
-/// version, or has a malformed field or an unexpected tensor.
+/// file when it is unreadable, not a training checkpoint, of another format
+/// version (an older one's message says to train afresh), or has a malformed
+/// field or an unexpected tensor.
 TrainingCheckpoint loadTrainingCheckpoint(const std::string& path);
 
 /// Copies the checkpoint's trainable tensors into `params` (matched by name,
 /// converted to each parameter's dtype and device). Throws CheckpointError
 /// naming the file and the tensor when one is missing or has another shape;
 /// nothing is copied then.
-void restoreTrainable(const TrainingCheckpoint& checkpoint, const NamedTensors& params);
+void restoreTrainable(const TrainingCheckpoint& checkpoint, const engine::NamedTensors& params);
 
 }  // namespace sm::training

@@ -9,7 +9,7 @@
 #include "core/adapters/model_fingerprint.h"
 #include "core/engine/device.h"
 #include "core/engine/memory_guard.h"
-#include "core/training/adamw.h"
+#include "core/training/adamw_state.h"
 #include "core/training/autocast.h"
 #include "core/training/diffusion_loss.h"
 #include "core/training/lr_schedule.h"
@@ -110,10 +110,8 @@ TrainingSummary TrainingRun::train(
     const std::function<torch::Tensor(int, int, at::Generator&, std::string&)>& microLoss,
     const std::function<void(const std::string& path, const nlohmann::json& record)>& writeOutput) {
   for (const auto& [name, p] : trainable) p.requires_grad_(true);
-  AdamWOptions adamOptions;
-  adamOptions.lr = s_.learningRate;
-  adamOptions.weightDecay = s_.weightDecay;
-  AdamW optimizer(trainable, adamOptions);
+  torch::optim::AdamW optimizer(trainableTensors(trainable),
+                                torch::optim::AdamWOptions(s_.learningRate).weight_decay(s_.weightDecay));
 
   const std::string dir = checkpointDirOf(s_);
   const std::string checkpointPath = (fs::path(dir) / kCheckpointName).string();
@@ -130,7 +128,7 @@ TrainingSummary TrainingRun::train(
                         " was written by a run with other settings (model, data or optimizer): "
                         "resume with the same settings, or start afresh in another checkpoint folder");
     restoreTrainable(checkpoint, trainable);
-    optimizer.loadState(checkpoint.optimizer);
+    loadAdamWState(optimizer, trainable, checkpoint.optimizer, checkpoint.optimizerOptionsJson);
     step = static_cast<int>(checkpoint.step);
     const json resume = json::parse(checkpoint.resumeJson, nullptr, false);
     if (resume.is_object() && resume.contains("loss_history"))
@@ -151,7 +149,8 @@ TrainingSummary TrainingRun::train(
     checkpoint.settingsJson = trajectory_.dump();
     checkpoint.resumeJson = json{{"loss_history", history}}.dump();
     checkpoint.trainable = trainable;
-    checkpoint.optimizer = optimizer.state();
+    checkpoint.optimizer = adamWState(optimizer, trainable);
+    checkpoint.optimizerOptionsJson = adamWOptionsJson(optimizer);
     saveTrainingCheckpoint(checkpointPath, checkpoint);
     summary.checkpoint = checkpointPath;
   };
@@ -163,7 +162,7 @@ TrainingSummary TrainingRun::train(
   const int firstStep = step;
   try {
     for (; step < s_.steps; ++step) {
-      optimizer.zeroGrad();
+      optimizer.zero_grad();  // set_to_none: the first micro-batch's backward allocates the gradients
       double total = 0.0;
       for (int micro = 0; micro < s_.gradientAccumulation; ++micro) {
         job_.throwIfCancelled();
@@ -181,7 +180,8 @@ TrainingSummary TrainingRun::train(
         if (!series.empty()) job_.metric(series, step + 1, value);
         total += value / s_.gradientAccumulation;
       }
-      optimizer.step(warmupConstantLR(s_.learningRate, step, s_.warmupSteps));
+      setLearningRate(optimizer, warmupConstantLR(s_.learningRate, step, s_.warmupSteps));
+      optimizer.step();
       history.push_back(total);
       job_.metric("loss", step + 1, total);
       job_.progress(step + 1);

@@ -18,7 +18,7 @@
 
 #include "core/datasets/latent_video_dataset.h"
 #include "core/diffusion/noise_schedule.h"
-#include "core/engine/tensor_writer.h"
+#include "core/engine/named_tensors.h"
 #include "core/pipelines/animatediff_pipeline.h"
 #include "core/training/training_settings.h"
 

@@ -80,6 +80,8 @@ struct TrainingSummary {
 };
 
 /// Throw ConfigError naming the first bad setting (run before any model loads).
+/// The Motion Adapter is trained on the base model only: a customized model or
+/// LoRAs in its settings are refused.
 void validate(const MotionAdapterTrainingSettings& settings);
 void validate(const SpatialAdaptersTrainingSettings& settings);
 

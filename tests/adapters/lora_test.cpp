@@ -13,6 +13,7 @@
 #include "core/adapters/lora_merge.h"
 #include "core/adapters/named_weights.h"
 #include "core/adapters/weight_blend.h"
+#include "core/engine/named_tensors.h"
 #include "core/engine/tensor_loader.h"
 #include "core/io/state_dict_reader.h"
 #include "core/util/error.h"
@@ -75,7 +76,7 @@ bool bitwiseEqual(const torch::nn::Module& a, const torch::nn::Module& b) {
 }
 
 // An in-memory index whose tensors live in `tensors` (kept alive by the owner).
-io::StateDictIndex indexFromTensors(const std::vector<std::pair<std::string, torch::Tensor>>& named) {
+io::StateDictIndex indexFromTensors(const engine::NamedTensors& named) {
   auto storage = std::make_shared<std::vector<torch::Tensor>>();
   io::StateDictIndex index;
   index.path = "<memory>";
@@ -414,7 +415,7 @@ BlendFixture makeBlendFixture() {
     }
   EXPECT_GT(motionCount, 0u);
   torch::manual_seed(7);
-  std::vector<std::pair<std::string, torch::Tensor>> named;
+  engine::NamedTensors named;
   for (const auto& item : f.base->named_parameters()) {
     if (item.key() == "conv_out.bias") continue;  // left out: reported missing
     torch::Tensor v = item.value() + torch::randn_like(item.value());

@@ -43,6 +43,10 @@ TEST_F(TrainCli, MistakesAreOneLineAndExitTwoBeforeAnyModelLoads) {
       {motion + " --out " + path("a.safetensors") + " --lr 5", "--lr must be"},
       {motion + " --out " + path("a.safetensors") + " --precision fp8", "--precision must be"},
       {motion + " --out " + path("a.safetensors") + " --prior " + path("data"), "is for train spatial-adapters"},
+      {motion + " --out " + path("a.safetensors") + " --custom " + fixture("sd15_tiny_ldm.safetensors"),
+       "train motion-adapter trains on the base model only"},
+      {motion + " --out " + path("a.safetensors") + " --lora " + fixture("lora_tiny_peft.safetensors"),
+       "drop the customized model (--custom) and LoRAs (--lora)"},
       {"--threads 1 train motion-adapter" + tinyModels() + " --dataset " + path("none") + " --out " +
            path("a.safetensors"),
        "no such file or folder"},

@@ -5,6 +5,7 @@
 
 #include <cmath>
 
+#include "core/engine/named_tensors.h"
 #include "core/models/load_weights.h"
 #include "core/nn/attention.h"
 #include "core/nn/feed_forward.h"
@@ -81,7 +82,7 @@ TEST(NN, FeedForwardIsGegluWithFourTimesWidth) {
   EXPECT_TRUE(ff->named_parameters().contains("net.2.weight"));
 }
 
-io::StateDictIndex indexFor(const std::vector<std::pair<std::string, torch::Tensor>>& tensors) {
+io::StateDictIndex indexFor(const engine::NamedTensors& tensors) {
   io::StateDictIndex index;
   index.path = "weights.safetensors";
   for (const auto& [name, t] : tensors) {

@@ -275,6 +275,21 @@ TEST(TrainingSettings, NonsenseIsRefusedBeforeAnyModelLoads) {
   s = motionSettings(dir, "x");
   s.dataset = data().prior;  // a prior dataset is no frozen video
   EXPECT_THROW(trainMotionAdapter(s, jobs::silentJob()), ConfigError);
+  // The Motion Adapter is trained on the base model only.
+  for (const bool lora : {false, true}) {
+    s = motionSettings(dir, "x");
+    if (lora)
+      s.model.loras = {{fixture("lora_tiny_peft.safetensors"), 1.0f}};
+    else
+      s.model.custom = fixture("sd15_tiny_ldm.safetensors");
+    try {
+      trainMotionAdapter(s, jobs::silentJob());
+      FAIL() << "a customized model was accepted";
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("trains on the base model only"), std::string::npos) << e.what();
+    }
+    EXPECT_FALSE(fs::exists(s.output));
+  }
   SpatialAdaptersTrainingSettings p;
   p.model = tinyModel();
   p.customDataset = data().frozen;

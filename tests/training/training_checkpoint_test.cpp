@@ -1,5 +1,6 @@
-// Training checkpoints: round trip, exact resume, clear errors, and a writer
-// killed mid-save that leaves the previous checkpoint loadable.
+// Training checkpoints: round trip, exact resume with torch::optim::AdamW,
+// clear errors (the older format refused), and a writer killed mid-save that
+// leaves the previous checkpoint loadable.
 #include "core/training/training_checkpoint.h"
 
 #include <gtest/gtest.h>
@@ -13,6 +14,8 @@
 #include <set>
 
 #include "core/engine/tensor_writer.h"
+#include "core/training/adamw_state.h"
+#include "core/training/lr_schedule.h"
 #include "core/util/atomic_file.h"
 #include "core/util/error.h"
 #include "tests/temp_dir.h"
@@ -35,12 +38,14 @@ TrainingCheckpoint sampleCheckpoint(int64_t step) {
   c.resumeJson = R"({"data_cursor":17})";
   c.trainable = {{"down.lora_A", torch::randn({4, 8}, gen)},
                  {"down.lora_B", torch::randn({8, 4}, gen).to(torch::kBFloat16)}};
-  c.optimizer = {{"step", torch::tensor(step, torch::kLong)}, {"down.lora_A.exp_avg", torch::randn({4, 8}, gen)}};
+  c.optimizerOptionsJson = R"({"lr":0.0001,"amsgrad":false})";
+  c.optimizer = {{"down.lora_A.step", torch::tensor(step, torch::kLong)},
+                 {"down.lora_A.exp_avg", torch::randn({4, 8}, gen)}};
   c.generators = {{"data", gen.get_state()}};
   return c;
 }
 
-void expectSameTensors(const NamedTensors& a, const NamedTensors& b) {
+void expectSameTensors(const engine::NamedTensors& a, const engine::NamedTensors& b) {
   ASSERT_EQ(a.size(), b.size());
   std::map<std::string, torch::Tensor> byName(b.begin(), b.end());
   for (const auto& [name, t] : a) {
@@ -60,6 +65,7 @@ TEST(TrainingCheckpoint, RoundTrip) {
   EXPECT_EQ(loaded.seed, saved.seed);
   EXPECT_EQ(loaded.settingsJson, saved.settingsJson);
   EXPECT_EQ(loaded.resumeJson, saved.resumeJson);
+  EXPECT_EQ(loaded.optimizerOptionsJson, saved.optimizerOptionsJson);
   EXPECT_EQ(loaded.path, path);
   expectSameTensors(loaded.trainable, saved.trainable);
   expectSameTensors(loaded.optimizer, saved.optimizer);
@@ -77,30 +83,32 @@ TEST(TrainingCheckpoint, ResumeContinuesExactly) {
   test::TempDir dir("sm_training_resume");
   const std::string path = dir.file("run.safetensors");
   const auto target = torch::randn({6, 3}, at::detail::createCPUGenerator(4));
-  auto trainSteps = [&](const torch::Tensor& w, AdamW& optimizer, int steps) {
-    for (int i = 0; i < steps; ++i) {
-      optimizer.zeroGrad();
+  auto trainSteps = [&](const torch::Tensor& w, torch::optim::AdamW& optimizer, int first, int steps) {
+    for (int i = first; i < first + steps; ++i) {
+      optimizer.zero_grad();
       (w - target).pow(2).sum().backward();
-      optimizer.step(1e-2);
+      setLearningRate(optimizer, warmupConstantLR(1e-2, i, 3));
+      optimizer.step();
     }
   };
   auto w = torch::zeros({6, 3}).requires_grad_();
-  AdamW optimizer({{"w", w}}, {});
-  trainSteps(w, optimizer, 4);
+  torch::optim::AdamW optimizer({w}, torch::optim::AdamWOptions(1e-2));
+  trainSteps(w, optimizer, 0, 4);
   TrainingCheckpoint c;
-  c.step = optimizer.steps();
+  c.step = 4;
   c.trainable = {{"w", w}};
-  c.optimizer = optimizer.state();
+  c.optimizer = adamWState(optimizer, c.trainable);
+  c.optimizerOptionsJson = adamWOptionsJson(optimizer);
   saveTrainingCheckpoint(path, c);
-  trainSteps(w, optimizer, 5);
+  trainSteps(w, optimizer, 4, 5);
 
   const TrainingCheckpoint loaded = loadTrainingCheckpoint(path);
   auto resumed = torch::ones({6, 3}).requires_grad_();
-  AdamW again({{"w", resumed}}, {});
-  restoreTrainable(loaded, again.parameters());
-  again.loadState(loaded.optimizer);
-  EXPECT_EQ(again.steps(), 4);
-  trainSteps(resumed, again, 5);
+  torch::optim::AdamW again({resumed}, torch::optim::AdamWOptions(0.5));
+  restoreTrainable(loaded, {{"w", resumed}});
+  loadAdamWState(again, {{"w", resumed}}, loaded.optimizer, loaded.optimizerOptionsJson);
+  EXPECT_EQ(loaded.step, 4);
+  trainSteps(resumed, again, 4, 5);
   EXPECT_TRUE(torch::equal(resumed, w));
 }
 
@@ -117,8 +125,38 @@ TEST(TrainingCheckpoint, ErrorsNameTheFileAndTheProblem) {
   }
   EXPECT_THROW(loadTrainingCheckpoint(dir.file("missing.safetensors")), CheckpointError);
 
+  auto writeVersion = [&](const std::string& file, const std::string& version) {
+    engine::writeTensors(file, {{"adapter.w", torch::zeros({2})}},
+                         {{"format", kTrainingCheckpointFormat},
+                          {"format_version", version},
+                          {"step", "1"},
+                          {"seed", "0"},
+                          {"settings", "{}"},
+                          {"resume", "{}"},
+                          {"optimizer", "{}"}});
+  };
   const std::string newer = dir.file("newer.safetensors");
-  engine::writeTensors(newer, {{"adapter.w", torch::zeros({2})}},
+  writeVersion(newer, "3");
+  try {
+    loadTrainingCheckpoint(newer);
+    FAIL() << "no error";
+  } catch (const CheckpointError& e) {
+    EXPECT_NE(std::string(e.what()).find("version 3 is not supported"), std::string::npos) << e.what();
+  }
+  // Version 1 held the hand-written optimizer's state: refused, saying what to do.
+  const std::string older = dir.file("older.safetensors");
+  writeVersion(older, "1");
+  try {
+    loadTrainingCheckpoint(older);
+    FAIL() << "no error";
+  } catch (const CheckpointError& e) {
+    EXPECT_EQ(e.path(), older);
+    EXPECT_EQ(e.key(), "format_version");
+    EXPECT_NE(std::string(e.what()).find("start the training again without resuming"), std::string::npos) << e.what();
+  }
+  // Version 2 without the optimizer's options is damaged.
+  const std::string noOptions = dir.file("no-options.safetensors");
+  engine::writeTensors(noOptions, {{"adapter.w", torch::zeros({2})}},
                        {{"format", kTrainingCheckpointFormat},
                         {"format_version", "2"},
                         {"step", "1"},
@@ -126,10 +164,10 @@ TEST(TrainingCheckpoint, ErrorsNameTheFileAndTheProblem) {
                         {"settings", "{}"},
                         {"resume", "{}"}});
   try {
-    loadTrainingCheckpoint(newer);
+    loadTrainingCheckpoint(noOptions);
     FAIL() << "no error";
   } catch (const CheckpointError& e) {
-    EXPECT_NE(std::string(e.what()).find("version 2 is not supported"), std::string::npos) << e.what();
+    EXPECT_EQ(e.key(), "optimizer");
   }
 
   const std::string path = dir.file("run.safetensors");
