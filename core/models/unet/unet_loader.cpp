@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <unordered_map>
 #include <utility>
 
 #include "core/io/key_maps/animatediff.h"
@@ -24,7 +25,13 @@ struct Source {
   std::string configPath;
   std::string naming = "diffusers";
   size_t ignored = 0;
+  /// The file's own name of each renamed position table, for errors.
+  std::unordered_map<std::string, std::string> fileKeys;
 };
+
+bool isPositionTable(const std::string& key) {
+  return key.find(".pos_embed.pe") != std::string::npos || key.find(".pos_encoder.pe") != std::string::npos;
+}
 
 void readFolder(Source& s, const fs::path& folder) {
   s.weights = io::readStateDict(io::diffusersWeightsFile(folder.string()));
@@ -75,6 +82,8 @@ Source readMotion(const std::string& path, const std::optional<MotionModuleConfi
            : s.config ? MotionModuleConfig::fromJson(*s.config, s.configPath)
                       : MotionModuleConfig::inferFromWeights(s.weights);
   if (info.naming == "original") {
+    for (const auto& t : s.weights.tensors())
+      if (isPositionTable(t.name)) s.fileKeys[io::animateDiffOriginalToDiffusers(t.name)] = t.name;
     io::RenamedMotionModule renamed = io::renameAnimateDiffOriginal(s.weights);
     s.ignored = renamed.ignored.size();
     s.weights = std::move(renamed.weights);
@@ -105,8 +114,20 @@ io::StateDictIndex combine(const io::StateDictIndex& unet, const io::StateDictIn
   return out;
 }
 
-bool isPositionTable(const std::string& key) {
-  return key.find(".pos_embed.pe") != std::string::npos || key.find(".pos_encoder.pe") != std::string::npos;
+// A table of another shape would not fit the model: name the file's key, and
+// what the config expects, before the generic loader's ShapeError could.
+void checkPositionTables(UNet3DImpl& model, const Source& motion) {
+  for (const auto& item : model.named_buffers()) {
+    if (item.key().find(".pos_embed.pe") == std::string::npos) continue;
+    const io::TensorInfo* table = motion.weights.find(item.key());
+    const std::vector<int64_t> expected = item.value().sizes().vec();
+    if (!table || table->shape == expected) continue;
+    auto fileKey = motion.fileKeys.find(item.key());
+    throw CheckpointError(motion.weights.path, fileKey == motion.fileKeys.end() ? item.key() : fileKey->second,
+                          "is a position table of shape " + shapeToString(table->shape) + "; the motion module needs " +
+                              shapeToString(expected) + " ([1, max_seq_length, channels]): use the config.json or " +
+                              "--motion-module file this table belongs to");
+  }
 }
 
 }  // namespace
@@ -127,8 +148,10 @@ UNet3D loadUNet3D(const std::string& basePath, const std::string& motionModulePa
 
   UNet3D model(config, motionConfig, options.runtime);
   const io::StateDictIndex weights = combine(base.weights, motion ? &motion->weights : nullptr);
+  if (motion) checkPositionTables(*model, *motion);
   LoadOptions load;
-  load.ignore = isPositionTable;
+  // A file without position tables keeps the computed ones.
+  load.optional = [](const std::string& key) { return key.find(".pos_embed.pe") != std::string::npos; };
   // Each parameter moves to the target device/dtype as it is loaded: never two full copies.
   load.target = torch::TensorOptions().device(options.device).dtype(options.dtype);
   LoadReport loaded = loadWeights(*model, weights, load);
@@ -139,8 +162,8 @@ UNet3D loadUNet3D(const std::string& basePath, const std::string& motionModulePa
     report->motionNaming = motion ? motion->naming : "";
     report->unexpected = loaded.unexpected;
     report->ignored = base.ignored + (motion ? motion->ignored : 0);
-    for (const auto& t : weights.tensors()) report->ignored += isPositionTable(t.name) ? 1 : 0;
     report->loaded = loaded.loaded;
+    report->computedPositionTables = loaded.leftAtInit.size();
   }
   return model;
 }
