@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Sets up (packaging/setup.sh), builds and runs every test:
+#   0. the formatting and the layering check (tools/check_layers.py: no wrong-way #include);
 #   1. the GoogleTest suites of the Release build (ctest);
 #   2. the sm_formats unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer;
 #   3. each libFuzzer target for SM_FUZZ_SECONDS (default 60) on its seed corpus.
@@ -14,6 +15,10 @@ bash packaging/setup.sh
 
 echo "== formatting (.clang-format)"
 git ls-files '*.cpp' '*.h' | xargs clang-format-14 --dry-run --Werror
+
+echo "== layering (tools/check_layers.py)"
+python3 tools/check_layers.py
+python3 tools/check_layers_test.py
 
 echo "== unit tests (Release build)"
 ctest --test-dir build --output-on-failure -j "$jobs"

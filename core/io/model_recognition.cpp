@@ -70,7 +70,7 @@ void recognizeMotionModule(ModelInfo& info, const StateDictIndex& w) {
   info.variant = mid ? "v2" : peLength == 24 ? "v1" : peLength == 32 ? "v3" : "v1-or-v3";
   info.notes.push_back(std::to_string(modules.size()) + " motion modules" +
                        (peLength ? ", position table for " + std::to_string(peLength) + " frames" : ""));
-  // Parameters as diffusers counts them: the position tables are buffers, recomputed on load.
+  // Parameters as diffusers counts them: the position tables are buffers, not parameters.
   ComponentReport c{"motion_modules", w.path, 0, 0, std::nullopt};
   for (const auto& t : named.tensors()) {
     if (contains(t.name, ".pos_embed.pe")) continue;

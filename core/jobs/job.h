@@ -63,7 +63,6 @@ class JobContext {
   void warn(const std::string& message) { log(LogLevel::Warning, message); }
   void metric(const std::string& series, int64_t step, double value);
 
-  bool cancelRequested() const { return cancel_->cancelled(); }
   /// Throws sm::Cancelled when cancellation was requested. Call it between units of work.
   void throwIfCancelled() const;
   const std::shared_ptr<CancelToken>& cancelToken() const { return cancel_; }

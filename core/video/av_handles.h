@@ -73,16 +73,6 @@ class Dictionary {
   Dictionary& operator=(const Dictionary&) = delete;
   void set(const char* key, const std::string& value) { av_dict_set(&dict_, key, value.c_str(), 0); }
   AVDictionary** slot() { return &dict_; }
-  /// Keys an FFmpeg call did not consume (i.e. did not recognise), comma separated.
-  std::string leftoverKeys() const {
-    std::string keys;
-    const AVDictionaryEntry* entry = nullptr;
-    while ((entry = av_dict_get(dict_, "", entry, AV_DICT_IGNORE_SUFFIX))) {
-      if (!keys.empty()) keys += ", ";
-      keys += entry->key;
-    }
-    return keys;
-  }
 
  private:
   AVDictionary* dict_ = nullptr;

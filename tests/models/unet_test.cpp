@@ -14,6 +14,7 @@
 #include "core/models/motion/motion_module_config.h"
 #include "core/models/unet/unet_3d.h"
 #include "core/models/unet/unet_loader.h"
+#include "core/nn/positional_embedding.h"
 #include "core/util/error.h"
 #include "tests/tensor_test_util.h"
 
@@ -113,7 +114,7 @@ TEST(UNet3D, OriginalAndDiffusersMotionNamingGiveIdenticalOutputs) {
     auto a = loadUNet3D(kPipeline, original, {}, &report);
     EXPECT_EQ(report.motionNaming, "original");
     EXPECT_TRUE(report.unexpected.empty());
-    EXPECT_GT(report.ignored, 0u);  // the pos_encoder.pe tables, recomputed
+    EXPECT_GT(report.ignored, 0u);  // the second attention's pos_encoder.pe tables
     auto b = loadUNet3D(kPipeline, diffusers);
     EXPECT_EQ(a->motionConfig()->version, b->motionConfig()->version);
     EXPECT_TRUE(torch::equal(run(a, ref), run(b, ref)));
@@ -212,7 +213,18 @@ TEST(UNet3D, ParametersAreTheConfigsExpectedTensors) {
   std::map<std::string, std::vector<int64_t>> got;
   for (const auto& p : model->named_parameters()) got[p.key()] = p.value().sizes().vec();
   EXPECT_EQ(got, expected);
-  EXPECT_TRUE(model->named_buffers().is_empty());  // position tables are recomputed, not state
+  // The buffers are the position tables, one per transformer block: [1, max_seq_length, channels].
+  size_t tables = 0;
+  for (const auto& b : model->named_buffers()) {
+    const std::string& key = b.key();
+    const auto block = key.find(".transformer_blocks.");
+    ASSERT_NE(key.find(".pos_embed.pe"), std::string::npos) << key;
+    ASSERT_NE(block, std::string::npos) << key;
+    const int64_t channels = expected.at(key.substr(0, block) + ".proj_in.weight")[0];
+    EXPECT_EQ(b.value().sizes().vec(), (std::vector<int64_t>{1, motion.motion_max_seq_length, channels})) << key;
+    ++tables;
+  }
+  EXPECT_EQ(tables, 21u);  // v2: 21 motion modules of one block
 }
 
 TEST(UNet3D, LoaderErrorsNameTheProblem) {
@@ -247,8 +259,8 @@ TEST(Motion, ConfigFromJsonAgreesWithInferenceFromWeights) {
 TEST(Motion, PositionTableEqualsTheFilesTable) {
   auto file = test::readTensors(kV3Diffusers);
   const auto& pe = file.at("down_blocks.1.motion_modules.0.transformer_blocks.0.pos_embed.pe");  // [1, 32, 16]
-  EXPECT_LE(test::maxAbsDiff(models::sinusoidalPositions(32, 16), pe), 1e-6);
-  auto table = models::sinusoidalPositions(4, 8);
+  EXPECT_LE(test::maxAbsDiff(nn::sinusoidalPositions(32, 16), pe), 1e-6);
+  auto table = nn::sinusoidalPositions(4, 8);
   EXPECT_FLOAT_EQ(table[0][3][2].item<float>(), static_cast<float>(std::sin(3 * std::exp(-2 * std::log(10000.0) / 8))));
   EXPECT_FLOAT_EQ(table[0][3][3].item<float>(), static_cast<float>(std::cos(3 * std::exp(-2 * std::log(10000.0) / 8))));
 }

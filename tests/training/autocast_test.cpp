@@ -5,11 +5,13 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "core/nn/autocast_state.h"
+
 namespace sm::training {
 namespace {
 
 TEST(Autocast, CpuGuardChangesNothing) {
-  const AutocastState before = AutocastState::current();
+  const nn::AutocastState before = nn::AutocastState::current();
   auto a = torch::randn({4, 4});
   {
     AutocastGuard guard(torch::kCPU);
@@ -43,11 +45,11 @@ TEST(Autocast, CudaGuardSetsAndRestoresTheThreadState) {
 }
 
 TEST(Autocast, StateGuardRestoresWhatWasThere) {
-  AutocastState target;
+  nn::AutocastState target;
   target.cudaEnabled = true;
   target.cudaDtype = torch::kBFloat16;
   {
-    AutocastStateGuard guard(target);
+    nn::AutocastStateGuard guard(target);
     EXPECT_TRUE(at::autocast::is_autocast_enabled(c10::DeviceType::CUDA));
     EXPECT_FALSE(at::autocast::is_autocast_enabled(c10::DeviceType::CPU));
   }

@@ -2,7 +2,9 @@
 // A whitelist-only unpickler for the pickles inside PyTorch checkpoints. It
 // never imports or calls anything: it builds an inert value tree, turns the
 // few torch rebuild functions it knows into TensorRef descriptions, and
-// refuses any other global before it could be used.
+// refuses any other global before it could be used. Inside: the opcode reader
+// (unpickler.cpp), the safe object builder (pickle_object_builder.h) and the
+// value tree (pickle_value.cpp).
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -48,7 +50,7 @@ struct GlobalRef {
 };
 
 struct PickleContainer;
-class Unpickler;
+class PickleObjectBuilder;
 
 /// One value of the unpickled tree. Copies are cheap and share containers,
 /// as Python references do (the memo hands out the same object again).
@@ -95,7 +97,7 @@ class PickleValue {
   static std::string_view kindName(Kind kind);
 
  private:
-  friend class Unpickler;
+  friend class PickleObjectBuilder;
   friend struct PickleContainer;
   PickleContainer& mutableContainer() const;
   const PickleContainer& containerRef() const;
@@ -114,7 +116,7 @@ struct PickleContainer {
   /// Index of string keys into `entries`, so that a repeated key replaces.
   std::unordered_map<std::string, size_t> stringKeys;
   /// Set once the container is placed inside another; it may not change after
-  /// that, which rules out cycles (see Unpickler::addToContainer).
+  /// that, which rules out cycles (see PickleObjectBuilder::addToContainer).
   bool sealed = false;
 
   PickleContainer() = default;

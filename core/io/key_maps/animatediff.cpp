@@ -12,6 +12,12 @@ void replaceAll(std::string& s, const std::string& from, const std::string& to) 
 }  // namespace
 
 std::string animateDiffOriginalToDiffusers(const std::string& key) {
+  // Each original attention has its own position table; diffusers' block has
+  // one, added before both attentions. The first attention's table becomes the
+  // block's; the second's (the same sinusoid in every released file) is dropped.
+  static const std::string kFirstTable = ".attention_blocks.0.pos_encoder.pe";
+  if (key.ends_with(kFirstTable))
+    return animateDiffOriginalToDiffusers(key.substr(0, key.size() - kFirstTable.size()) + ".pos_embed.pe");
   if (key.find(".pos_encoder.") != std::string::npos) return {};
   static const std::array<std::pair<const char*, const char*>, 6> kRenames{{
       {".temporal_transformer.", "."},

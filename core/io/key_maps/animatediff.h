@@ -8,7 +8,9 @@
 
 namespace sm::io {
 
-/// Renamed key, or "" for keys to drop (pos_encoder.pe: recomputed, §3.5).
+/// Renamed key, or "" for keys to drop. Of the two position tables per block
+/// (attention_blocks.{0,1}.pos_encoder.pe), the first becomes diffusers'
+/// `pos_embed.pe` and the second is dropped (§3.5: both hold the same sinusoid).
 std::string animateDiffOriginalToDiffusers(const std::string& key);
 
 struct RenamedMotionModule {

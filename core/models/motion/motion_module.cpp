@@ -2,34 +2,20 @@
 
 #include <torch/torch.h>
 
-#include <cmath>
-
 #include "core/models/unet/transformer_2d.h"
 #include "core/util/error.h"
 
 namespace sm::models {
 
-torch::Tensor sinusoidalPositions(int64_t length, int64_t channels) {
-  // The same float32 operations as diffusers' table, so the values match bit for bit.
-  auto position = torch::arange(length, torch::kFloat32).unsqueeze(1);  // [length, 1]
-  auto divTerm = torch::exp(torch::arange(0, channels, 2, torch::kFloat32) *
-                            static_cast<float>(-std::log(10000.0) / static_cast<double>(channels)));  // [c/2]
-  auto pe = torch::zeros({1, length, channels}, torch::kFloat32);
-  auto args = position * divTerm;  // [length, c/2]
-  pe.index_put_({0, torch::indexing::Slice(), torch::indexing::Slice(0, torch::indexing::None, 2)}, torch::sin(args));
-  pe.index_put_({0, torch::indexing::Slice(), torch::indexing::Slice(1, torch::indexing::None, 2)}, torch::cos(args));
-  return pe;
-}
-
 AnimateDiffTransformer3DImpl::AnimateDiffTransformer3DImpl(const MotionModuleOptions& o)
-    : maxSeqLength_(o.maxSeqLength), positions_(sinusoidalPositions(o.maxSeqLength, o.channels)) {
+    : maxSeqLength_(o.maxSeqLength) {
   const int64_t c = o.channels;
   norm = register_module("norm", torch::nn::GroupNorm(torch::nn::GroupNormOptions(o.groups, c).eps(1e-6)));
   proj_in = register_module("proj_in", nn::AdaptableLinear(c, c));
   transformer_blocks = register_module("transformer_blocks", torch::nn::ModuleList());
   // Both attentions are temporal self-attentions (crossAttentionDim 0): no text context.
   for (int64_t i = 0; i < o.layers; ++i)
-    transformer_blocks->push_back(BasicTransformerBlock(BasicTransformerBlockOptions{c, o.heads, 0}));
+    transformer_blocks->push_back(BasicTransformerBlock(BasicTransformerBlockOptions{c, o.heads, 0, o.maxSeqLength}));
   proj_out = register_module("proj_out", nn::AdaptableLinear(c, c));
 }
 
@@ -51,8 +37,7 @@ torch::Tensor AnimateDiffTransformer3DImpl::forward(const torch::Tensor& x, int6
   }
   h = h.permute({0, 3, 4, 1, 2}).reshape({b * height * width, frames, c});  // [b*h*w, f, c]
   h = proj_in(h);
-  auto positions = positions_.slice(1, 0, frames).to(h.options());  // [1, f, c]
-  for (const auto& block : *transformer_blocks) h = block->as<BasicTransformerBlock>()->forward(h, {}, positions);
+  for (const auto& block : *transformer_blocks) h = block->as<BasicTransformerBlock>()->forward(h);
   h = proj_out(h);
   h = h.view({b, height, width, frames, c}).permute({0, 3, 4, 1, 2}).reshape({bf, c, height, width});  // [b*f, c, h, w]
   return h + x;

@@ -3,11 +3,11 @@
 // original TemporalTransformer3DModel inside VanillaTemporalModule). Keys:
 // norm, proj_in, transformer_blocks.N.{norm1, attn1, norm2, attn2, norm3, ff},
 // proj_out (ARCHITECTURE_FACTS §3.3).
-// Position table: recomputed, not loaded. The files' `pos_embed.pe` (diffusers)
-// and `pos_encoder.pe` (original) buffers hold the same values and are ignored
-// (§3.5), so a file's table length never limits anything but max_seq_length.
+// Position tables: loaded, as diffusers loads its persistent `pe` buffers. Each
+// transformer block has one (`transformer_blocks.N.pos_embed.pe`, the original
+// files' `attention_blocks.0.pos_encoder.pe`), used before both attentions.
+// A file without them gets the computed table (unet_loader.cpp).
 // ref: diffusers v0.35.2 src/diffusers/models/unets/unet_motion_model.py:65-213 (AnimateDiffTransformer3D)
-// ref: diffusers v0.35.2 src/diffusers/models/embeddings.py:1352-1376 (SinusoidalPositionalEmbedding)
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/linear.h>
@@ -25,9 +25,6 @@ struct MotionModuleOptions {
   int64_t maxSeqLength = 32;
 };
 
-/// pe[0, p, 2i] = sin(p w_i), pe[0, p, 2i+1] = cos(p w_i), w_i = exp(-2i ln(10000) / channels); float32.
-torch::Tensor sinusoidalPositions(int64_t length, int64_t channels);
-
 class AnimateDiffTransformer3DImpl : public torch::nn::Module {
  public:
   explicit AnimateDiffTransformer3DImpl(const MotionModuleOptions& options);
@@ -44,7 +41,6 @@ class AnimateDiffTransformer3DImpl : public torch::nn::Module {
 
  private:
   int64_t maxSeqLength_;
-  torch::Tensor positions_;  ///< [1, maxSeqLength, c] float32 on the CPU; not a buffer (not in the state dict)
 };
 TORCH_MODULE(AnimateDiffTransformer3D);
 

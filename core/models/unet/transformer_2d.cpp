@@ -12,10 +12,13 @@ BasicTransformerBlockImpl::BasicTransformerBlockImpl(const BasicTransformerBlock
       register_module("attn2", nn::Attention(nn::AttentionOptions{o.dim, o.crossAttentionDim, o.heads, false, true}));
   norm3 = register_module("norm3", torch::nn::LayerNorm(LayerNormOptions({o.dim}).eps(1e-5)));
   ff = register_module("ff", nn::FeedForward(o.dim));
+  if (o.numPositionalEmbeddings > 0)
+    pos_embed = register_module("pos_embed", nn::SinusoidalPositionalEmbedding(o.dim, o.numPositionalEmbeddings));
 }
 
-torch::Tensor BasicTransformerBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& context,
-                                                 const torch::Tensor& positions) {
+torch::Tensor BasicTransformerBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& context) {
+  // In x's dtype (not the norms' output's, which autocast may keep in float32).
+  const torch::Tensor positions = pos_embed ? pos_embed(x.size(1), x) : torch::Tensor();  // [1, n, dim]
   auto n = norm1(x);
   if (positions.defined()) n = n + positions;
   auto h = x + attn1(n);

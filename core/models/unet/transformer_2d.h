@@ -14,6 +14,7 @@
 #include "core/nn/adaptable_layers.h"
 #include "core/nn/attention.h"
 #include "core/nn/feed_forward.h"
+#include "core/nn/positional_embedding.h"
 
 namespace sm::models {
 
@@ -22,19 +23,24 @@ struct BasicTransformerBlockOptions {
   int64_t heads = 8;
   /// Width of the context attn2 reads; 0 makes attn2 a second self-attention (motion modules).
   int64_t crossAttentionDim = 0;
+  /// diffusers' num_positional_embeddings: > 0 gives the block a sinusoidal
+  /// position table (`pos_embed.pe`) of that many rows (motion modules).
+  int64_t numPositionalEmbeddings = 0;
 };
 
 class BasicTransformerBlockImpl : public torch::nn::Module {
  public:
   explicit BasicTransformerBlockImpl(const BasicTransformerBlockOptions& options);
-  /// x: [b, n, dim]; context: [b, m, crossAttentionDim] or undefined. positions:
-  /// [1, n, dim] or undefined, added to the normalised input of both attentions
-  /// (AnimateDiff's sinusoidal encoding), not to the residual stream or the FF.
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& context = {}, const torch::Tensor& positions = {});
+  /// x: [b, n, dim]; context: [b, m, crossAttentionDim] or undefined. With a
+  /// position table, its first n rows are added to the normalised input of both
+  /// attentions (AnimateDiff's sinusoidal encoding), not to the residual stream or the FF.
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& context = {});
 
   torch::nn::LayerNorm norm1{nullptr}, norm2{nullptr}, norm3{nullptr};
   nn::Attention attn1{nullptr}, attn2{nullptr};
   nn::FeedForward ff{nullptr};
+  /// Only with numPositionalEmbeddings > 0.
+  nn::SinusoidalPositionalEmbedding pos_embed{nullptr};
 };
 TORCH_MODULE(BasicTransformerBlock);
 

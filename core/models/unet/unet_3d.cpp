@@ -3,7 +3,7 @@
 #include <torch/nn/functional/activation.h>
 #include <torch/torch.h>
 
-#include "core/training/checkpoint_function.h"
+#include "core/nn/checkpoint_function.h"
 #include "core/util/error.h"
 
 namespace sm::models {
@@ -52,7 +52,7 @@ torch::Tensor runDownBlock(const std::shared_ptr<DownBlockImpl>& block, const to
     pushed.insert(pushed.begin(), y);  // [x, pushed skips...]
     return pushed;
   };
-  const auto out = training::checkpoint(run, {x, in.temb, in.context});
+  const auto out = nn::checkpoint(run, {x, in.temb, in.context});
   skips.insert(skips.end(), out.begin() + 1, out.end());
   return out[0];
 }
@@ -64,7 +64,7 @@ torch::Tensor runMidBlock(const std::shared_ptr<MidBlockImpl>& block, const torc
   auto run = [block, settings](const std::vector<torch::Tensor>& t) {
     return std::vector<torch::Tensor>{block->forward(t[0], withTensors(settings, t[1], t[2]))};
   };
-  return training::checkpoint(run, {x, in.temb, in.context})[0];
+  return nn::checkpoint(run, {x, in.temb, in.context})[0];
 }
 
 torch::Tensor runUpBlock(const std::shared_ptr<UpBlockImpl>& block, const torch::Tensor& x, const BlockInputs& in,
@@ -80,7 +80,7 @@ torch::Tensor runUpBlock(const std::shared_ptr<UpBlockImpl>& block, const torch:
     std::vector<torch::Tensor> own(t.begin() + 3, t.end());
     return std::vector<torch::Tensor>{block->forward(t[0], withTensors(settings, t[1], t[2]), own, size)};
   };
-  const auto out = training::checkpoint(run, inputs);
+  const auto out = nn::checkpoint(run, inputs);
   skips.resize(skips.size() - popped);
   return out[0];
 }

@@ -63,7 +63,7 @@ class UNet3DImpl : public torch::nn::Module {
 
   /// Gradient checkpointing for training: while on (and grad mode enabled),
   /// each down block, the mid block and each up block keeps only its inputs
-  /// and outputs and runs again during backward (training/checkpoint_function.h).
+  /// and outputs and runs again during backward (nn/checkpoint_function.h).
   /// Gradients, adapters' included, are those of a plain run. Off by default.
   void setGradientCheckpointing(bool enabled) { gradientCheckpointing_ = enabled; }
   bool gradientCheckpointing() const { return gradientCheckpointing_; }

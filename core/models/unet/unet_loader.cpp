@@ -2,8 +2,12 @@
 
 #include <torch/torch.h>
 
+#include <string>
+#include <unordered_map>
 #include <utility>
+#include <vector>
 
+#include "core/io/key_maps/animatediff.h"
 #include "core/models/load_weights.h"
 #include "core/util/error.h"
 
@@ -31,7 +35,7 @@ const io::OpenedComponent& motionModules(const io::OpenedModel& motion) {
 
 MotionModuleConfig motionConfigOf(const io::OpenedModel& motion, const io::OpenedComponent& modules) {
   if (modules.config) return MotionModuleConfig::fromJson(*modules.config, modules.configPath);
-  // Inferred from the file as named there: original files keep the position-table length the renaming drops.
+  // Inferred from the file as named there.
   return MotionModuleConfig::inferFromWeights(motion.file ? *motion.file : *modules.weights);
 }
 
@@ -61,6 +65,26 @@ bool isPositionTable(const std::string& key) {
   return key.find(".pos_embed.pe") != std::string::npos || key.find(".pos_encoder.pe") != std::string::npos;
 }
 
+// A table in the file must have the shape the config gives the model; the
+// error names the table as the file names it.
+void checkPositionTables(UNet3DImpl& model, const io::OpenedModel& motionModel, const io::OpenedComponent& motion) {
+  std::unordered_map<std::string, std::string> fileKeys;
+  if (motion.naming == "original" && motionModel.file)
+    for (const auto& t : motionModel.file->tensors())
+      if (isPositionTable(t.name)) fileKeys[io::animateDiffOriginalToDiffusers(t.name)] = t.name;
+  for (const auto& item : model.named_buffers()) {
+    if (item.key().find(".pos_embed.pe") == std::string::npos) continue;
+    const io::TensorInfo* table = motion.weights->find(item.key());
+    const std::vector<int64_t> expected = item.value().sizes().vec();
+    if (!table || table->shape == expected) continue;
+    const auto fileKey = fileKeys.find(item.key());
+    throw CheckpointError(motion.weights->path, fileKey == fileKeys.end() ? item.key() : fileKey->second,
+                          "is a position table of shape " + shapeToString(table->shape) + "; the motion module needs " +
+                              shapeToString(expected) + " ([1, max_seq_length, channels]): use the config.json or " +
+                              "--motion-module file this table belongs to");
+  }
+}
+
 }  // namespace
 
 UNet3D loadUNet3D(const io::OpenedModel& base, const io::OpenedModel* motionModule, const UNet3DLoadOptions& options,
@@ -79,8 +103,11 @@ UNet3D loadUNet3D(const io::OpenedModel& base, const io::OpenedModel* motionModu
 
   UNet3D model(config, motionConfig, options.runtime);
   const io::StateDictIndex weights = combine(*unet.weights, motion ? motion->weights.get() : nullptr);
+  if (motion) checkPositionTables(*model, *motionModule, *motion);
   LoadOptions load;
-  load.ignore = isPositionTable;
+  // The file's position tables are loaded (diffusers keeps them as persistent
+  // buffers too); a file without them keeps the computed sinusoids.
+  load.optional = [](const std::string& key) { return key.find(".pos_embed.pe") != std::string::npos; };
   // Each parameter moves to the target device/dtype as it is loaded: never two full copies.
   load.target = torch::TensorOptions().device(options.device).dtype(options.dtype);
   LoadReport loaded = loadWeights(*model, weights, load);
@@ -91,8 +118,8 @@ UNet3D loadUNet3D(const io::OpenedModel& base, const io::OpenedModel* motionModu
     report->motionNaming = motion ? motion->naming : "";
     report->unexpected = loaded.unexpected;
     report->ignored = unet.dropped + (motion ? motion->dropped : 0);
-    for (const auto& t : weights.tensors()) report->ignored += isPositionTable(t.name) ? 1 : 0;
     report->loaded = loaded.loaded;
+    report->computedPositionTables = loaded.leftAtInit.size();
   }
   return model;
 }

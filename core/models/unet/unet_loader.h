@@ -37,16 +37,25 @@ struct UNet3DLoadReport {
   std::string motionNaming;  ///< "diffusers", "original" or "" (no motion module)
   /// In a file, not in the model (logged; not an error).
   std::vector<std::string> unexpected;
-  /// Deliberately unused: recomputed position tables, EMA copies, other components of a checkpoint.
+  /// Deliberately unused: an original file's second position table per block,
+  /// EMA copies, other components of a checkpoint.
   size_t ignored = 0;
   size_t loaded = 0;
+  /// Motion-module position tables computed because the file has none.
+  size_t computedPositionTables = 0;
 };
 
 /// From models already opened (io::openSDModel, io::openModel): reads no file.
-/// `motionModule` may be null (a plain SD UNet). Throws CheckpointError (no UNet
-/// in `base`, no motion module in `motionModule`, missing weights), ShapeError
-/// (a tensor's shape differs from the config's), ConfigError (motion module and
-/// UNet do not fit).
+/// `motionModule` may be null (a plain SD UNet).
+/// The motion module's position tables (`pos_embed.pe`) come from the file when
+/// it has them (diffusers loads these persistent buffers too); only a file
+/// without them gets the computed sinusoidal table. A table must be [1,
+/// max_seq_length, channels]: diffusers and AnimateDiff refuse another size on
+/// load, and at run time both add its first `frames` rows.
+/// Throws CheckpointError (no UNet in `base`, no motion module in
+/// `motionModule`, missing weights, a position table of another shape, naming
+/// the file and its key), ShapeError (a tensor's shape differs from the
+/// config's), ConfigError (motion module and UNet do not fit).
 UNet3D loadUNet3D(const io::OpenedModel& base, const io::OpenedModel* motionModule,
                   const UNet3DLoadOptions& options = {}, UNet3DLoadReport* report = nullptr);
 

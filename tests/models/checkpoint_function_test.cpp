@@ -1,7 +1,7 @@
 // Gradient checkpointing: the checkpointed function gives the same values and
 // gradients as a plain run, for its inputs and for leaves it only uses inside
 // (adapters hooked into a frozen UNet's layers).
-#include "core/training/checkpoint_function.h"
+#include "core/nn/checkpoint_function.h"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -14,7 +14,7 @@
 #include "core/nn/adaptable_layers.h"
 #include "core/training/diffusion_loss.h"
 
-namespace sm::training {
+namespace sm::nn {
 namespace {
 
 std::string fixture(const std::string& name) { return std::string(SM_TEST_DATA_DIR) + "/fixtures/" + name; }
@@ -129,7 +129,7 @@ TEST(Checkpoint, UNetBlocksGiveTheSameLossAndGradients) {
     unet->setGradientCheckpointing(checkpointing);
     auto lossGen = at::detail::createCPUGenerator(42);
     Gradients g;
-    g.loss = diffusionLoss(unet, schedule, latents, text, lossGen);
+    g.loss = training::diffusionLoss(unet, schedule, latents, text, lossGen);
     g.loss.backward();
     for (auto* t : {&param, &down->weight, &mid->weight, &up->weight}) EXPECT_TRUE(t->grad().defined());
     g.param = param.grad().clone();
@@ -168,4 +168,4 @@ TEST(Checkpoint, UNetBlocksGiveTheSameLossAndGradients) {
 }
 
 }  // namespace
-}  // namespace sm::training
+}  // namespace sm::nn

@@ -1,10 +1,10 @@
-#include "core/training/checkpoint_function.h"
+#include "core/nn/checkpoint_function.h"
 
 #include <torch/torch.h>
 
-#include "core/training/autocast.h"
+#include "core/nn/autocast_state.h"
 
-namespace sm::training {
+namespace sm::nn {
 namespace {
 
 using torch::autograd::AutogradContext;
@@ -102,4 +102,4 @@ std::vector<torch::Tensor> checkpoint(const CheckpointedFunction& fn, const std:
   return outputs;
 }
 
-}  // namespace sm::training
+}  // namespace sm::nn

@@ -19,7 +19,7 @@
 #include <functional>
 #include <vector>
 
-namespace sm::training {
+namespace sm::nn {
 
 using CheckpointedFunction = std::function<std::vector<torch::Tensor>(const std::vector<torch::Tensor>&)>;
 
@@ -31,4 +31,4 @@ using CheckpointedFunction = std::function<std::vector<torch::Tensor>(const std:
 /// that does is added, so that parameters inside fn still get gradients.
 std::vector<torch::Tensor> checkpoint(const CheckpointedFunction& fn, const std::vector<torch::Tensor>& inputs);
 
-}  // namespace sm::training
+}  // namespace sm::nn
