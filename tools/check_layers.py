@@ -22,8 +22,10 @@ wish; to move a folder, change the code first, then this table.
   7  core/datasets    frozen-video datasets, sampled through a pipeline
   8  core/training    the Still-Moving trainers, built on a pipeline's models
                       and on the datasets
-  9  ui               the Qt Studio
- 10  app              the two executables
+  9  core/worker      the compute worker (one per device): the job queue and
+                      the loaded models, running generation, datasets, training
+ 10  ui               the Qt Studio
+ 11  app              the two executables
 
 Besides the order: core/ never includes a Qt header (<Q...>, <Qt.../...>,
 qcustomplot.h), and ui/ never includes a LibTorch header (<torch/...>,
@@ -56,8 +58,9 @@ LAYERS = [
     (6, "core/pipelines"),
     (7, "core/datasets"),
     (8, "core/training"),
-    (9, "ui"),
-    (10, "app"),
+    (9, "core/worker"),
+    (10, "ui"),
+    (11, "app"),
 ]
 LAYER_OF = {folder: layer for layer, folder in LAYERS}
 CHECKED_ROOTS = ("core", "app", "ui")

@@ -61,7 +61,7 @@ MainWindow::MainWindow(QWidget* parent)
   connect(training_, &TrainingPanel::failed, this, showFailure);
   // The trained adapter (and the models it belongs to) go to the Generate tab.
   connect(training_, &TrainingPanel::useInGenerateRequested, this, [this, tabs] {
-    const pipelines::PipelineSources& s = training_->trainedSources();
+    const pipelines::ModelSet& s = training_->trainedSources();
     auto set = [this](void (GeneratePanel::*setter)(const QString&), const std::string& path) {
       if (!path.empty()) (generate_->*setter)(QString::fromStdString(path));
     };

@@ -56,7 +56,7 @@ GenerateInvocation GenerateCommand::parse() const {
   options.check();
 
   GenerateInvocation invocation;
-  pipelines::PipelineSources& sources = invocation.sources;
+  pipelines::ModelSet& sources = invocation.sources;
   sources.base = options.required("base");
   sources.motionModule = options.required("motion-module");
   requireExists("base", sources.base);
@@ -117,7 +117,7 @@ GenerateInvocation GenerateCommand::parse() const {
 }
 
 int runGenerate(const GenerateInvocation& invocation, std::shared_ptr<jobs::CancelToken> cancel) {
-  const pipelines::PipelineSources& sources = invocation.sources;
+  const pipelines::ModelSet& sources = invocation.sources;
   const pipelines::GenerationRequest& request = invocation.request;
   const std::string& out = invocation.out;
   video::quietFfmpegLogs();

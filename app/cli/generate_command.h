@@ -7,13 +7,13 @@
 #include "app/cli/setting_options.h"
 #include "core/jobs/job.h"
 #include "core/pipelines/generation_request.h"
-#include "core/pipelines/pipeline_sources.h"
+#include "core/pipelines/model_set.h"
 
 namespace sm::cli {
 
 /// What the command line asks `generate` to do, checked.
 struct GenerateInvocation {
-  pipelines::PipelineSources sources;
+  pipelines::ModelSet sources;
   pipelines::GenerationRequest request;
   std::string out;  ///< a file, or the pattern of numbered files for several videos
   std::string device = "auto";

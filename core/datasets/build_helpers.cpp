@@ -29,13 +29,13 @@ DatasetManifest manifestHeader(const DatasetCommonSettings& s, DatasetKind kind,
   return m;
 }
 
-std::unique_ptr<pipelines::AnimateDiffPipeline> loadPipeline(const pipelines::PipelineSources& sources,
-                                                             const Engine& engine, jobs::JobContext& job) {
+std::unique_ptr<pipelines::AnimateDiffPipeline> loadPipeline(const pipelines::ModelSet& sources, const Engine& engine,
+                                                             jobs::JobContext& job) {
   pipelines::PipelineLoadOptions options;
   options.device = engine.device;
   options.dtype = engine.dtype;
   // Training data shows the model itself: trained adapters have no place in it.
-  pipelines::PipelineSources plain = sources;
+  pipelines::ModelSet plain = sources;
   plain.motionAdapter.clear();
   plain.spatialAdapters.clear();
   plain.mergeSpatialAdapters = false;

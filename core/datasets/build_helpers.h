@@ -29,8 +29,8 @@ Engine selectEngine(const DatasetCommonSettings& settings);
 DatasetManifest manifestHeader(const DatasetCommonSettings& settings, DatasetKind kind, DatasetSource source,
                                double scalingFactor);
 
-std::unique_ptr<pipelines::AnimateDiffPipeline> loadPipeline(const pipelines::PipelineSources& sources,
-                                                             const Engine& engine, jobs::JobContext& job);
+std::unique_ptr<pipelines::AnimateDiffPipeline> loadPipeline(const pipelines::ModelSet& sources, const Engine& engine,
+                                                             jobs::JobContext& job);
 /// Only the VAE of the base model, as a "loading" stage.
 LatentEncoder loadEncoder(const DatasetCommonSettings& settings, const Engine& engine, jobs::JobContext& job);
 

@@ -19,7 +19,7 @@
 
 #include "core/datasets/dataset_manifest.h"
 #include "core/jobs/job.h"
-#include "core/pipelines/pipeline_sources.h"
+#include "core/pipelines/model_set.h"
 
 namespace sm::datasets {
 
@@ -31,7 +31,7 @@ struct DatasetCommonSettings {
   /// `base` is always needed (its VAE encodes the latents). Sampling from a
   /// model (source Model) also uses custom, loras and tokenizer; generating
   /// videos (source Generated) needs motionModule and ignores custom and loras.
-  pipelines::PipelineSources models;
+  pipelines::ModelSet models;
   int frames = 16;
   int width = 512;   ///< a multiple of 8
   int height = 512;  ///< a multiple of 8

@@ -17,7 +17,7 @@ using detail::addClip;
 
 DatasetSummary fromModel(const FrozenDatasetSettings& s, jobs::JobContext& job) {
   const detail::Engine engine = detail::selectEngine(s);
-  pipelines::PipelineSources sources = s.models;
+  pipelines::ModelSet sources = s.models;
   sources.motionModule.clear();  // image mode: the motion modules would only take memory
   auto pipeline = detail::loadPipeline(sources, engine, job);
   LatentEncoder encoder(pipeline->vae(), engine.device, engine.dtype);

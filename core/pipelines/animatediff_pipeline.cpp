@@ -44,7 +44,7 @@ AnimateDiffPipeline::AnimateDiffPipeline(text::CLIPTokenizer tokenizer, models::
   vae_->eval();
 }
 
-std::unique_ptr<AnimateDiffPipeline> AnimateDiffPipeline::load(const PipelineSources& sources,
+std::unique_ptr<AnimateDiffPipeline> AnimateDiffPipeline::load(const ModelSet& sources,
                                                                const PipelineLoadOptions& options,
                                                                jobs::JobContext& job) {
   if (sources.interpolation && sources.custom.empty())

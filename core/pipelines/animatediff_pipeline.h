@@ -20,7 +20,7 @@
 #include "core/models/unet/unet_3d.h"
 #include "core/models/vae/autoencoder_kl.h"
 #include "core/pipelines/generation_request.h"
-#include "core/pipelines/pipeline_sources.h"
+#include "core/pipelines/model_set.h"
 #include "core/text/clip_tokenizer.h"
 
 namespace sm::pipelines {
@@ -55,7 +55,7 @@ class AnimateDiffPipeline {
 
   /// Loads every component from files, reporting progress to `job`. Throws
   /// CheckpointError / ShapeError / ConfigError naming the file at fault.
-  static std::unique_ptr<AnimateDiffPipeline> load(const PipelineSources& sources, const PipelineLoadOptions& options,
+  static std::unique_ptr<AnimateDiffPipeline> load(const ModelSet& sources, const PipelineLoadOptions& options,
                                                    jobs::JobContext& job = jobs::silentJob());
 
   /// The whole generation: denoise() then decode(). Throws ConfigError for an

@@ -35,7 +35,7 @@ void stamp(std::ostringstream& key, const std::string& path) {
   key << '\n';
 }
 
-std::string baseKeyOf(const PipelineSources& s, torch::ScalarType dtype) {
+std::string baseKeyOf(const ModelSet& s, torch::ScalarType dtype) {
   std::ostringstream key;
   stamp(key, s.base);
   stamp(key, s.motionModule);
@@ -45,7 +45,7 @@ std::string baseKeyOf(const PipelineSources& s, torch::ScalarType dtype) {
 }
 
 // "" when the base's weights are used as they are.
-std::string customizationKeyOf(const PipelineSources& s) {
+std::string customizationKeyOf(const ModelSet& s) {
   if (s.custom.empty() && s.loras.empty() && !(s.mergeSpatialAdapters && !s.spatialAdapters.empty())) return "";
   std::ostringstream key;
   stamp(key, s.custom);
@@ -58,7 +58,7 @@ std::string customizationKeyOf(const PipelineSources& s) {
   return key.str();
 }
 
-std::string adaptersKeyOf(const PipelineSources& s) {
+std::string adaptersKeyOf(const ModelSet& s) {
   std::ostringstream key;
   if (!s.mergeSpatialAdapters) stamp(key, s.spatialAdapters);
   stamp(key, s.motionAdapter);
@@ -82,8 +82,7 @@ std::string ModelCache::describeEngine() const {
   return base_.pipeline->device().str() + ", " + engine::dtypeName(base_.pipeline->dtype());
 }
 
-AnimateDiffPipeline& ModelCache::pipeline(const PipelineSources& models, const std::string& dtypeName,
-                                          jobs::JobContext& job) {
+AnimateDiffPipeline& ModelCache::pipeline(const ModelSet& models, const std::string& dtypeName, jobs::JobContext& job) {
   if (models.interpolation && models.custom.empty())
     throw ConfigError("interpolation blends the base with a customized model: give the customized model too");
   if (models.mergeSpatialAdapters && models.spatialAdapters.empty())

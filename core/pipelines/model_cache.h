@@ -15,8 +15,8 @@
 
 #include "core/jobs/job.h"
 #include "core/pipelines/animatediff_pipeline.h"
+#include "core/pipelines/model_set.h"
 #include "core/pipelines/pipeline_loading.h"
-#include "core/pipelines/pipeline_sources.h"
 
 namespace sm::pipelines {
 
@@ -31,7 +31,7 @@ class ModelCache {
   /// The pipeline for `models` in `dtype` (auto|fp32|fp16|bf16), loading and
   /// customizing only what differs from the last call. On an error the cache
   /// is emptied (the next call starts afresh) and the error propagates.
-  AnimateDiffPipeline& pipeline(const PipelineSources& models, const std::string& dtype, jobs::JobContext& job);
+  AnimateDiffPipeline& pipeline(const ModelSet& models, const std::string& dtype, jobs::JobContext& job);
 
   /// Frees every loaded model (before a job that loads its own, such as training).
   void clear();

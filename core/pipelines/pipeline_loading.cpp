@@ -42,11 +42,11 @@ void mergeLoRAFile(const std::string& path, float strength, models::UNet3D& unet
 
 }  // namespace
 
-int customizationUnits(const PipelineSources& sources) {
+int customizationUnits(const ModelSet& sources) {
   return (sources.custom.empty() ? 0 : 1) + static_cast<int>(sources.loras.size());
 }
 
-BasePipeline loadBasePipeline(const PipelineSources& sources, const PipelineLoadOptions& options, jobs::JobContext& job,
+BasePipeline loadBasePipeline(const ModelSet& sources, const PipelineLoadOptions& options, jobs::JobContext& job,
                               int* done) {
   BasePipeline out;
   // Each file is opened once: the UNet, text encoder and VAE below share these indexes,
@@ -90,8 +90,7 @@ BasePipeline loadBasePipeline(const PipelineSources& sources, const PipelineLoad
   return out;
 }
 
-void applyCustomization(AnimateDiffPipeline& pipeline, const PipelineSources& sources, jobs::JobContext& job,
-                        int* done) {
+void applyCustomization(AnimateDiffPipeline& pipeline, const ModelSet& sources, jobs::JobContext& job, int* done) {
   if (sources.interpolation && sources.custom.empty())
     throw ConfigError("interpolation blends the base with a customized model: give the customized model too");
   torch::NoGradGuard noGrad;

@@ -9,7 +9,7 @@
 #include "core/io/model_opener.h"
 #include "core/jobs/job.h"
 #include "core/pipelines/animatediff_pipeline.h"
-#include "core/pipelines/pipeline_sources.h"
+#include "core/pipelines/model_set.h"
 
 namespace sm::pipelines {
 
@@ -23,15 +23,14 @@ struct BasePipeline {
 /// Stage 1: base UNet + motion module, text encoder, tokenizer, VAE. Ignores
 /// the customization and the adapters of `sources`. Reports kBaseLoadUnits
 /// units of the caller's "loading" stage (`done` counts them).
-BasePipeline loadBasePipeline(const PipelineSources& sources, const PipelineLoadOptions& options, jobs::JobContext& job,
+BasePipeline loadBasePipeline(const ModelSet& sources, const PipelineLoadOptions& options, jobs::JobContext& job,
                               int* done);
 inline constexpr int kBaseLoadUnits = 3;
 
 /// Stage 2: the customized model (injected, or interpolated with
 /// `sources.interpolation`) and the LoRAs at their strengths, merged into the weights.
 /// Expects the pipeline's spatial and text weights to be the base's.
-void applyCustomization(AnimateDiffPipeline& pipeline, const PipelineSources& sources, jobs::JobContext& job,
-                        int* done);
+void applyCustomization(AnimateDiffPipeline& pipeline, const ModelSet& sources, jobs::JobContext& job, int* done);
 /// Puts the base's spatial UNet and text-encoder weights back (motion modules
 /// are never customized), undoing applyCustomization and merged adapters.
 void restoreBaseWeights(AnimateDiffPipeline& pipeline, const io::OpenedModel& base);
@@ -45,6 +44,6 @@ void attachSpatialAdapters(AnimateDiffPipeline& pipeline, const std::string& pat
 void attachMotionAdapter(AnimateDiffPipeline& pipeline, const std::string& path, jobs::JobContext& job);
 
 /// Units of the "loading" stage that stage 2 reports for `sources`.
-int customizationUnits(const PipelineSources& sources);
+int customizationUnits(const ModelSet& sources);
 
 }  // namespace sm::pipelines

@@ -11,8 +11,8 @@
 #include "core/adapters/weight_blend.h"
 #include "core/datasets/latent_video_dataset.h"
 #include "core/engine/tensor_writer.h"
-#include "core/training/training_requests.h"
 #include "core/settings/setting_checks.h"
+#include "core/training/training_requests.h"
 #include "core/training/training_run.h"
 #include "core/training/training_settings.h"
 #include "core/util/error.h"
@@ -94,7 +94,7 @@ TrainingSummary trainMotionAdapter(const MotionAdapterTrainingSettings& s, jobs:
   TrainingRun run(s, trajectory, job);
   const datasets::LatentVideoDataset dataset = datasets::LatentVideoDataset::open(s.dataset);
   requireKind(dataset, datasets::DatasetKind::Frozen, "the Motion Adapter");
-  pipelines::PipelineSources sources = s.model;
+  pipelines::ModelSet sources = s.model;
   sources.motionAdapter.clear();
   sources.spatialAdapters.clear();
   run.loadModels(sources);
@@ -135,7 +135,7 @@ TrainingSummary trainSpatialAdapters(const SpatialAdaptersTrainingSettings& s, j
     requireKind(*prior, datasets::DatasetKind::Prior, "prior preservation");
   }
 
-  pipelines::PipelineSources sources = s.model;  // customized weights injected (or LoRAs merged)
+  pipelines::ModelSet sources = s.model;  // customized weights injected (or LoRAs merged)
   sources.motionAdapter = s.motionAdapter;
   sources.spatialAdapters.clear();
   run.loadModels(sources);

@@ -20,14 +20,14 @@ void requireAdapterOutput(const std::string& output) {
     throw ConfigError("output " + output + ": folder " + parent.string() + " does not exist");
 }
 
-pipelines::PipelineSources generationModelsOf(const MotionAdapterTrainingSettings& s) {
-  pipelines::PipelineSources models = s.model;
+pipelines::ModelSet generationModelsOf(const MotionAdapterTrainingSettings& s) {
+  pipelines::ModelSet models = s.model;
   models.motionAdapter = s.output;
   return models;
 }
 
-pipelines::PipelineSources generationModelsOf(const SpatialAdaptersTrainingSettings& s) {
-  pipelines::PipelineSources models = s.model;
+pipelines::ModelSet generationModelsOf(const SpatialAdaptersTrainingSettings& s) {
+  pipelines::ModelSet models = s.model;
   models.motionAdapter = s.motionAdapter;
   if (s.trainAllSpatialWeights)
     models.custom = s.output;  // the ablation writes whole spatial weights, used as a customized model

@@ -4,7 +4,7 @@
 // output's form, and what a finished training hands on to generation.
 #include <string>
 
-#include "core/pipelines/pipeline_sources.h"
+#include "core/pipelines/model_set.h"
 #include "core/training/training_settings.h"
 
 namespace sm::training {
@@ -18,7 +18,7 @@ void requireAdapterOutput(const std::string& output);
 
 /// The models a finished training's adapter is used with: the ones it was
 /// trained on (base, motion module, customized model, LoRAs), plus the adapters.
-pipelines::PipelineSources generationModelsOf(const MotionAdapterTrainingSettings& settings);
-pipelines::PipelineSources generationModelsOf(const SpatialAdaptersTrainingSettings& settings);
+pipelines::ModelSet generationModelsOf(const MotionAdapterTrainingSettings& settings);
+pipelines::ModelSet generationModelsOf(const SpatialAdaptersTrainingSettings& settings);
 
 }  // namespace sm::training

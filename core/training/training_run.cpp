@@ -32,7 +32,7 @@ uint64_t mixSeed(uint64_t seed, uint64_t step, uint64_t micro) {
   return x;
 }
 
-json sourcesJson(const pipelines::PipelineSources& m) {
+json sourcesJson(const pipelines::ModelSet& m) {
   json loras = json::array();
   for (const auto& [path, strength] : m.loras) loras.push_back({{"path", path}, {"strength", strength}});
   return {{"base", m.base}, {"motion_module", m.motionModule}, {"custom", m.custom}, {"loras", loras}};
@@ -64,7 +64,7 @@ TrainingRun::TrainingRun(const TrainingSettings& settings, nlohmann::json trajec
   bf16_ = device_.is_cuda() && s_.precision != "fp32";
 }
 
-void TrainingRun::loadModels(const pipelines::PipelineSources& sources) {
+void TrainingRun::loadModels(const pipelines::ModelSet& sources) {
   pipelines::PipelineLoadOptions options;
   options.device = device_;
   options.dtype = torch::kFloat32;  // master weights; bf16 comes from autocast

@@ -37,7 +37,7 @@ class TrainingRun {
 
   /// Loads the pipeline in fp32 on the device, freezes every model weight,
   /// switches on gradient checkpointing as the settings say.
-  void loadModels(const pipelines::PipelineSources& sources);
+  void loadModels(const pipelines::ModelSet& sources);
   pipelines::AnimateDiffPipeline& pipeline() { return *pipeline_; }
   torch::Device device() const { return device_; }
 

@@ -6,14 +6,14 @@
 #include <vector>
 
 #include "core/jobs/job.h"
-#include "core/pipelines/pipeline_sources.h"
+#include "core/pipelines/model_set.h"
 
 namespace sm::training {
 
 /// Settings every training run has.
 struct TrainingSettings {
   /// The video model: base T2I + motion module (+ customized weights / LoRAs for the Spatial Adapters).
-  pipelines::PipelineSources model;
+  pipelines::ModelSet model;
   /// auto|cpu|cuda.
   std::string device = "auto";
   /// Compute precision: auto (bf16 autocast on CUDA, fp32 on the CPU) | fp32 | bf16 (CUDA only).

@@ -10,7 +10,7 @@
 #include "core/datasets/dataset_jobs.h"
 #include "core/jobs/job.h"
 #include "core/pipelines/generation_request.h"
-#include "core/pipelines/pipeline_sources.h"
+#include "core/pipelines/model_set.h"
 #include "core/training/training_settings.h"
 #include "core/video/video_frames.h"
 #include "core/worker/compute_worker.h"
@@ -19,7 +19,7 @@ namespace sm::worker {
 
 /// A text-to-video generation: which models, in which precision, and the request.
 struct GenerateJob {
-  pipelines::PipelineSources models;
+  pipelines::ModelSet models;
   /// auto|fp32|fp16|bf16 (the worker's device decides what auto means).
   std::string dtype = "auto";
   pipelines::GenerationRequest request;

@@ -178,7 +178,7 @@ TEST(AnimateDiffPipeline, AdapterScalesComeFromTheRequestForOneCallOnly) {
 }
 
 TEST(AnimateDiffPipeline, SingleFileLdmBaseAndOriginalMotionModuleEqualTheDiffusersFolders) {
-  PipelineSources ldm;
+  ModelSet ldm;
   ldm.base = test::fixture("sd15_tiny_ldm.safetensors");
   ldm.motionModule = test::fixture("mm_tiny_v2_original.ckpt");
   // The tiny text encoder knows 1000 tokens, not CLIP's 49408: without its own
@@ -208,7 +208,7 @@ TEST(AnimateDiffPipeline, LoRAStrengthZeroChangesNothingAndOneChangesTheVideo) {
   GenerationRequest r = smallRequest();
   r.steps = 1;
   const torch::Tensor plain = tinyPipeline().denoise(r);
-  PipelineSources sources = test::tinySources();
+  ModelSet sources = test::tinySources();
   sources.loras = {{test::fixture("lora_tiny_kohya.safetensors"), 0.0f}};
   EXPECT_TRUE(torch::equal(AnimateDiffPipeline::load(sources, {})->denoise(r), plain));
   sources.loras = {{test::fixture("lora_tiny_peft.safetensors"), 1.0f}};
@@ -216,7 +216,7 @@ TEST(AnimateDiffPipeline, LoRAStrengthZeroChangesNothingAndOneChangesTheVideo) {
 }
 
 TEST(AnimateDiffPipeline, InjectingACustomizedCheckpointReplacesTheSpatialWeights) {
-  PipelineSources sources = test::tinySources();
+  ModelSet sources = test::tinySources();
   sources.custom = test::fixture("sd15_tiny_ldm.ckpt");  // the same weights: the video must not change
   std::vector<std::string> logs;
   jobs::JobListener listener;
@@ -268,7 +268,7 @@ TEST(AnimateDiffPipeline, BadRequestsThrowConfigErrorNamingTheParameter) {
 }
 
 TEST(AnimateDiffPipeline, NoMotionModuleIsRefusedForVideos) {
-  PipelineSources sources = test::tinySources();
+  ModelSet sources = test::tinySources();
   sources.motionModule.clear();
   auto pipe = AnimateDiffPipeline::load(sources, {});
   EXPECT_THROW(pipe->generate(smallRequest()), ConfigError);

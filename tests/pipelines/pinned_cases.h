@@ -14,7 +14,7 @@ namespace sm::test {
 
 struct PinnedCase {
   std::string name;
-  pipelines::PipelineSources models;
+  pipelines::ModelSet models;
   pipelines::GenerationRequest request;
 };
 

@@ -10,10 +10,10 @@ namespace sm {
 namespace {
 
 using pipelines::AnimateDiffPipeline;
+using pipelines::ModelSet;
 using pipelines::PipelineLoadOptions;
-using pipelines::PipelineSources;
 
-uint64_t filesOpenedBy(const PipelineSources& sources, const PipelineLoadOptions& options) {
+uint64_t filesOpenedBy(const ModelSet& sources, const PipelineLoadOptions& options) {
   const uint64_t before = io::stateDictOpenCount();
   auto pipeline = AnimateDiffPipeline::load(sources, options);
   EXPECT_NE(pipeline, nullptr);
@@ -21,7 +21,7 @@ uint64_t filesOpenedBy(const PipelineSources& sources, const PipelineLoadOptions
 }
 
 TEST(PipelineOpenOnce, SingleFileBaseIsOpenedOnce) {
-  PipelineSources sources;
+  ModelSet sources;
   sources.base = test::fixture("sd15_tiny_ldm.safetensors");
   sources.motionModule = test::fixture("mm_tiny_v2_original.ckpt");
   sources.tokenizer = test::fixture("sd15_tiny_diffusers/tokenizer");

@@ -9,8 +9,8 @@ namespace sm::test {
 
 inline std::string fixture(const std::string& name) { return std::string(SM_TEST_DATA_DIR) + "/fixtures/" + name; }
 
-inline pipelines::PipelineSources tinySources() {
-  pipelines::PipelineSources s;
+inline pipelines::ModelSet tinySources() {
+  pipelines::ModelSet s;
   s.base = fixture("sd15_tiny_diffusers");
   s.motionModule = fixture("motion_adapter_tiny_v2_diffusers");
   return s;

@@ -117,7 +117,7 @@ std::map<std::string, Check> trainingChecks(Settings base) {
 // Numeric settings core does not range-check, and why.
 const std::map<std::string, std::string> kNotInCore = {
     {"threads", "the engine's thread count, set before any request"},
-    {"interpolate", "a model source (PipelineSources), not a request field"},
+    {"interpolate", "a model source (ModelSet), not a request field"},
     {"eta", "a scheduler setting, checked by the scheduler"},
     {"overlap", "bounded by --context, a structural check of validate()"},
 };

@@ -30,8 +30,8 @@ namespace {
 
 std::string fixture(const std::string& name) { return std::string(SM_TEST_DATA_DIR) + "/fixtures/" + name; }
 
-pipelines::PipelineSources tinyModel() {
-  pipelines::PipelineSources m;
+pipelines::ModelSet tinyModel() {
+  pipelines::ModelSet m;
   m.base = fixture("sd15_tiny_diffusers");
   m.motionModule = fixture("motion_adapter_tiny_v2_diffusers");
   return m;
@@ -127,7 +127,7 @@ TEST(TrainMotionAdapter, WritesAnAdapterThatLoadsAndOnlyAdapterTensorsLearn) {
   EXPECT_TRUE(fs::exists(fs::path(s.output + ".checkpoints") / "checkpoint.safetensors"));
 
   // It attaches to the model it was trained for, through the pipeline's sources.
-  pipelines::PipelineSources withAdapter = tinyModel();
+  pipelines::ModelSet withAdapter = tinyModel();
   withAdapter.motionAdapter = s.output;
   auto pipeline = pipelines::AnimateDiffPipeline::load(withAdapter, {});
   EXPECT_EQ(pipeline->adapters().size(), 1u);
@@ -233,13 +233,13 @@ TEST(TrainSpatialAdapters, LearnsWithPriorPreservationAndTheMotionAdapter) {
   auto adapters = adapters::loadSpatialAdapters(s.output);
   EXPECT_EQ(adapters->metadata().targets, "attention,resnets");
   // Generation with the customized model, both adapters, merged or not.
-  pipelines::PipelineSources sources = s.model;
+  pipelines::ModelSet sources = s.model;
   sources.motionAdapter = m.output;
   sources.spatialAdapters = s.output;
   auto pipeline = pipelines::AnimateDiffPipeline::load(sources, {});
   EXPECT_EQ(pipeline->adapters().size(), 2u);
   // Without the customized model they belong to, the Spatial Adapters are refused.
-  pipelines::PipelineSources wrong = tinyModel();
+  pipelines::ModelSet wrong = tinyModel();
   wrong.loras = {{fixture("lora_tiny_peft.safetensors"), 1.0f}};
   wrong.spatialAdapters = s.output;
   EXPECT_THROW(pipelines::AnimateDiffPipeline::load(wrong, {}), ConfigError);
@@ -259,7 +259,7 @@ TEST(TrainSpatialAdapters, AblationTrainingAllSpatialWeightsWritesACustomizedMod
   s.checkpointEvery = 0;
   const TrainingSummary summary = trainSpatialAdapters(s, jobs::silentJob());
   EXPECT_FALSE(summary.modelWeightsUnchanged);
-  pipelines::PipelineSources sources = tinyModel();
+  pipelines::ModelSet sources = tinyModel();
   sources.custom = s.output;  // usable as a customized model
   EXPECT_NO_THROW(pipelines::AnimateDiffPipeline::load(sources, {}));
 }

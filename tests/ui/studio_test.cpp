@@ -20,6 +20,7 @@
 #include "ui/main_window.h"
 #include "ui/panels/generate_panel.h"
 #include "ui/panels/model_panel.h"
+#include "ui/panels/queue_panel.h"
 #include "ui/panels/training_panel.h"
 #include "ui/widgets/loss_plot.h"
 #include "ui/widgets/video_preview.h"
@@ -197,8 +198,10 @@ class StudioTest : public QObject {
     child<QSpinBox>(training, "datasetSteps")->setValue(2);
     training->buildDataset();
     QTRY_VERIFY_WITH_TIMEOUT(datasetStatus->text().startsWith("Queued"), 10000);
-    QTRY_COMPARE_WITH_TIMEOUT(window.queuePanel()->rows().size(), 2, 10000);
-    QVERIFY(window.queuePanel()->rows().at(0).startsWith("running: "));
+    // The worker thread may take the generation a moment after both are queued.
+    QTRY_VERIFY_WITH_TIMEOUT(
+        window.queuePanel()->rows().size() == 2 && window.queuePanel()->rows().at(0).startsWith("running: Generate"),
+        10000);
     QVERIFY(window.queuePanel()->rows().at(1).startsWith("queued: Frozen dataset"));
     connect(training, &sm::ui::TrainingPanel::datasetBuilt, this, [&] { timeline << "dataset: done"; });
     QVERIFY(generated.wait(60000));
@@ -259,7 +262,7 @@ class StudioTest : public QObject {
     auto* use = child<QPushButton>(panel, "useInGenerate");
     QVERIFY(use->isEnabled());
     use->click();
-    const sm::pipelines::PipelineSources sources = window.generatePanel()->sources();
+    const sm::pipelines::ModelSet sources = window.generatePanel()->sources();
     QCOMPARE(QString::fromStdString(sources.motionAdapter), output);
     QCOMPARE(QString::fromStdString(sources.motionModule), kMotionModule);
   }

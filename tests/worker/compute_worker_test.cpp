@@ -60,7 +60,7 @@ struct GenerationRun {
   double secondsToFirstStep = 0;
 };
 
-GenerationRun generate(ComputeWorker& worker, const pipelines::PipelineSources& models,
+GenerationRun generate(ComputeWorker& worker, const pipelines::ModelSet& models,
                        const pipelines::GenerationRequest& r) {
   GenerationRun run;
   JobSpec spec;
@@ -103,7 +103,7 @@ TEST(ComputeWorker, TwoGenerationsLoadTheModelsOnce) {
 
 TEST(ComputeWorker, TheMotionScaleOfOneRequestDoesNotReachTheNext) {
   test::TempDir dir("sm-worker-motion");
-  pipelines::PipelineSources models = tinySources();
+  pipelines::ModelSet models = tinySources();
   models.motionAdapter = motionAdapterFile(dir);
   pipelines::GenerationRequest still = request("a red star bouncing", 9);
   still.motionScale = 1.0;
@@ -184,7 +184,7 @@ TEST(ComputeWorker, RunsJobsOneAtATimeInQueueOrderAndDropsCancelledWaitingJobs) 
 
 TEST(ComputeWorker, AFailedJobReportsItsErrorAndTheNextJobStartsClean) {
   ComputeWorker worker("cpu");
-  pipelines::PipelineSources wrong = tinySources();
+  pipelines::ModelSet wrong = tinySources();
   wrong.custom = fixture("lora_tiny_kohya.safetensors");  // a LoRA is no customized checkpoint
   EXPECT_THROW(generate(worker, wrong, request("a cat", 1)), sm::CheckpointError);
   ComputeWorker fresh("cpu");
@@ -195,16 +195,16 @@ TEST(ComputeWorker, AFailedJobReportsItsErrorAndTheNextJobStartsClean) {
 TEST(ModelCache, ACustomizationIsRedoneWithoutReloadingTheBaseAndUndoneExactly) {
   pipelines::ModelCache cache("cpu");
   const pipelines::GenerationRequest r = request("a photo of sks toy", 4);
-  pipelines::PipelineSources plain = tinySources();
-  pipelines::PipelineSources lora = tinySources();
+  pipelines::ModelSet plain = tinySources();
+  pipelines::ModelSet lora = tinySources();
   lora.loras = {{fixture("lora_tiny_kohya.safetensors"), 0.5f}};
-  pipelines::PipelineSources stronger = lora;
+  pipelines::ModelSet stronger = lora;
   stronger.loras[0].second = 1.0f;
-  pipelines::PipelineSources custom = tinySources();
+  pipelines::ModelSet custom = tinySources();
   custom.custom = fixture("sd15_tiny_ldm_fp16.safetensors");
   custom.interpolation = 0.5f;
 
-  auto fresh = [&](const pipelines::PipelineSources& models) {
+  auto fresh = [&](const pipelines::ModelSet& models) {
     return pipelines::AnimateDiffPipeline::load(models, {})->denoise(r);
   };
   jobs::JobContext& job = jobs::silentJob();

@@ -12,33 +12,31 @@
 #include <QPushButton>
 #include <QRandomGenerator>
 #include <QRegularExpressionValidator>
+#include <QSignalBlocker>
 #include <QSlider>
 #include <QSpinBox>
 #include <QSplitter>
 #include <QToolButton>
 #include <QVBoxLayout>
+#include <algorithm>
+#include <cmath>
 
-#include "core/pipelines/text_to_video_session.h"
+#include "core/util/duration.h"
 #include "core/video/video_writer.h"
+#include "core/worker/jobs.h"
+#include "ui/widgets/setting_widgets.h"
 #include "ui/widgets/video_preview.h"
 #include "ui/workers/job_runner.h"
 
 namespace sm::ui {
 namespace {
 
-QString formatSeconds(double s) {
-  if (s < 60) return QString::number(s, 'f', s < 10 ? 1 : 0) + " s";
-  const int total = static_cast<int>(s + 0.5);
-  return QString("%1:%2").arg(total / 60).arg(total % 60, 2, 10, QChar('0'));
-}
+QString formatSeconds(double seconds) { return QString::fromStdString(formatDuration(seconds)); }
 
 }  // namespace
 
 GeneratePanel::GeneratePanel(QWidget* parent)
-    : QWidget(parent),
-      session_(std::make_shared<pipelines::TextToVideoSession>()),
-      runner_(new JobRunner(this)),
-      preview_(new VideoPreview(this)) {
+    : QWidget(parent), runner_(new JobRunner(this)), preview_(new VideoPreview(this)) {
   auto* splitter = new QSplitter(Qt::Horizontal, this);
   splitter->addWidget(buildForm());
   splitter->addWidget(preview_);
@@ -55,6 +53,9 @@ GeneratePanel::GeneratePanel(QWidget* parent)
             if (done > 0 && done < total) text += tr(" · %1 left").arg(formatSeconds(eta));
             status_->setText(text);
           });
+  connect(runner_, &JobRunner::queued, this, [this](int ahead) {
+    status_->setText(tr("Queued: waiting for %n job(s) on the compute worker", nullptr, ahead));
+  });
   connect(runner_, &JobRunner::logged, this, [this](const QString& message, bool warning) {
     if (warning) status_->setText(tr("Warning: %1").arg(message));
   });
@@ -125,21 +126,15 @@ QWidget* GeneratePanel::buildForm() {
   negative_->setPlaceholderText(tr("what to avoid (optional)"));
   layout->addRow(tr("Negative prompt"), negative_);
 
-  auto spin = [form](int min, int max, int value, int step) {
-    auto* box = new QSpinBox(form);
-    box->setRange(min, max);
-    box->setSingleStep(step);
-    box->setValue(value);
-    return box;
-  };
-  frames_ = spin(1, 1024, 16, 1);
-  frames_->setObjectName("frames");
-  frames_->setToolTip(tr("Beyond the motion module's 16-frame context, overlapping windows are blended."));
+  // Ranges, steps, defaults and tooltips come from the settings table, as the CLI's do.
+  using settings::Command;
+  frames_ = new QSpinBox(form);
+  bindSetting(frames_, Command::Generate, "frames");
   layout->addRow(tr("Frames"), frames_);
-  width_ = spin(64, 2048, 512, 8);
-  width_->setObjectName("width");
-  height_ = spin(64, 2048, 512, 8);
-  height_->setObjectName("height");
+  width_ = new QSpinBox(form);
+  bindSetting(width_, Command::Generate, "width");
+  height_ = new QSpinBox(form);
+  bindSetting(height_, Command::Generate, "height");
   auto* size = new QWidget(form);
   auto* sizeLayout = new QHBoxLayout(size);
   sizeLayout->setContentsMargins(0, 0, 0, 0);
@@ -147,43 +142,47 @@ QWidget* GeneratePanel::buildForm() {
   sizeLayout->addWidget(new QLabel(QStringLiteral("×"), size));
   sizeLayout->addWidget(height_, 1);
   layout->addRow(tr("Size"), size);
-  steps_ = spin(1, 1000, 25, 1);
-  steps_->setObjectName("steps");
+  steps_ = new QSpinBox(form);
+  bindSetting(steps_, Command::Generate, "steps");
   layout->addRow(tr("Steps"), steps_);
   cfg_ = new QDoubleSpinBox(form);
-  cfg_->setRange(0, 100);
-  cfg_->setSingleStep(0.5);
-  cfg_->setValue(7.5);
+  bindSetting(cfg_, Command::Generate, "cfg");
   layout->addRow(tr("Guidance (CFG)"), cfg_);
   sampler_ = new QComboBox(form);
-  for (auto kind : {diffusion::SamplerKind::DDIM, diffusion::SamplerKind::Euler, diffusion::SamplerKind::EulerAncestral,
-                    diffusion::SamplerKind::DPMSolverPlusPlus2M})
-    sampler_->addItem(QString::fromStdString(diffusion::samplerName(kind)), static_cast<int>(kind));
+  bindSetting(sampler_, Command::Generate, "scheduler");
   layout->addRow(tr("Sampler"), sampler_);
   seed_ = new QLineEdit(form);
+  seed_->setObjectName("seed");
   seed_->setPlaceholderText(tr("random"));
   seed_->setValidator(new QRegularExpressionValidator(QRegularExpression("[0-9]{0,19}"), seed_));
   layout->addRow(tr("Seed"), seed_);
   fps_ = new QDoubleSpinBox(form);
-  fps_->setRange(1, 60);
-  fps_->setValue(8);
+  bindSetting(fps_, Command::Generate, "fps");
   layout->addRow(tr("Frames per second"), fps_);
 
+  // The slider spans the useful -2..2 in hundredths; the box beside it takes the whole range.
   motionScale_ = new QSlider(Qt::Horizontal, form);
-  motionScale_->setRange(-200, 200);  // hundredths: -2.00 .. 2.00
-  motionScale_->setValue(0);
-  motionScale_->setToolTip(
-      tr("The Motion Adapter's scale: 0 is the original motion, 1 static, below 0 more motion. "
-         "It acts once a Motion Adapter is loaded."));
-  motionScaleValue_ = new QLabel("0.00", form);
+  motionScale_->setRange(-200, 200);
+  motionScaleBox_ = new QDoubleSpinBox(form);
+  bindSetting(motionScaleBox_, Command::Generate, "motion-scale");
+  motionScale_->setToolTip(motionScaleBox_->toolTip());
+  motionScale_->setValue(static_cast<int>(std::lround(motionScaleBox_->value() * 100)));
   auto* scaleRow = new QWidget(form);
   auto* scaleLayout = new QHBoxLayout(scaleRow);
   scaleLayout->setContentsMargins(0, 0, 0, 0);
   scaleLayout->addWidget(motionScale_, 1);
-  scaleLayout->addWidget(motionScaleValue_);
-  connect(motionScale_, &QSlider::valueChanged, this,
-          [this](int v) { motionScaleValue_->setText(QString::number(v / 100.0, 'f', 2)); });
+  scaleLayout->addWidget(motionScaleBox_);
+  connect(motionScale_, &QSlider::valueChanged, this, [this](int v) {
+    if (std::lround(motionScaleBox_->value() * 100) != v) motionScaleBox_->setValue(v / 100.0);
+  });
+  connect(motionScaleBox_, &QDoubleSpinBox::valueChanged, this, [this](double v) {
+    const QSignalBlocker block(motionScale_);
+    motionScale_->setValue(static_cast<int>(std::lround(std::clamp(v, -2.0, 2.0) * 100)));
+  });
   layout->addRow(tr("Motion scale"), scaleRow);
+  spatialStrength_ = new QDoubleSpinBox(form);
+  bindSetting(spatialStrength_, Command::Generate, "spatial-strength");
+  layout->addRow(tr("Spatial strength"), spatialStrength_);
 
   generate_ = new QPushButton(tr("Generate"), form);
   cancel_ = new QPushButton(tr("Cancel"), form);
@@ -221,8 +220,8 @@ void GeneratePanel::setMotionAdapter(const QString& path) { motionAdapter_->setT
 void GeneratePanel::setSpatialAdapters(const QString& path) { spatialAdapters_->setText(path); }
 void GeneratePanel::setPrompt(const QString& prompt) { prompt_->setPlainText(prompt); }
 
-pipelines::PipelineSources GeneratePanel::sources() const {
-  pipelines::PipelineSources s;
+pipelines::ModelSet GeneratePanel::sources() const {
+  pipelines::ModelSet s;
   s.base = base_->text().trimmed().toStdString();
   s.motionModule = motion_->text().trimmed().toStdString();
   s.custom = custom_->text().trimmed().toStdString();
@@ -241,8 +240,9 @@ pipelines::GenerationRequest GeneratePanel::request() const {
   r.steps = steps_->value();
   r.guidance = cfg_->value();
   r.fps = fps_->value();
-  r.sampler = static_cast<diffusion::SamplerKind>(sampler_->currentData().toInt());
-  r.motionScale = motionScale_->value() / 100.0;
+  r.sampler = diffusion::parseSamplerName(sampler_->currentText().toStdString());
+  r.motionScale = motionScaleBox_->value();
+  r.spatialStrength = spatialStrength_->value();
   r.seed = seed_->text().isEmpty() ? QRandomGenerator::global()->generate64() : seed_->text().toULongLong();
   return r;
 }
@@ -254,7 +254,7 @@ void GeneratePanel::setBusy(bool busy) {
 }
 
 void GeneratePanel::generate() {
-  const pipelines::PipelineSources sources = this->sources();
+  const pipelines::ModelSet sources = this->sources();
   const pipelines::GenerationRequest request = this->request();
   if (sources.base.empty() || sources.motionModule.empty()) {
     Q_EMIT failed(tr("Cannot generate"), tr("Choose a base model and a motion module first."));
@@ -266,15 +266,15 @@ void GeneratePanel::generate() {
     Q_EMIT failed(tr("Cannot generate"), QString::fromStdString(e.what()));
     return;
   }
-  auto session = session_;
-  auto result = std::make_shared<pipelines::GeneratedVideos>();
+  auto result = std::make_shared<worker::GeneratedVideos>();
+  const worker::GenerateJob job{sources, "auto", request};
   setBusy(true);
   failTitle_ = tr("Generation failed");
   status_->setText(tr("Loading models..."));
   runner_->start(
-      [session, result, sources, request](jobs::JobContext& job) {
-        session->load(sources, "auto", "auto", job);
-        *result = session->generate(request, job);
+      tr("Generate: %1").arg(QString::fromStdString(request.prompt).left(40)),
+      [result, job](pipelines::ModelCache& models, jobs::JobContext& context) {
+        *result = worker::runGenerate(models, job, context);
       },
       [this, result] {
         clip_ = result->clips.empty() ? video::VideoClip{} : result->clips.front();
@@ -296,7 +296,7 @@ void GeneratePanel::exportTo(const QString& path) {
   const std::string target = path.toStdString();
   setBusy(true);
   failTitle_ = tr("Cannot export %1").arg(path);
-  runner_->start(
+  runner_->startFileWork(
       [clip, target](jobs::JobContext& job) {
         video::WriteOptions options;
         options.cancel = job.cancelToken()->flag();

@@ -6,7 +6,7 @@
 #include <memory>
 
 #include "core/pipelines/generation_request.h"
-#include "core/pipelines/pipeline_sources.h"
+#include "core/pipelines/model_set.h"
 #include "core/video/video_frames.h"
 
 class QComboBox;
@@ -38,7 +38,7 @@ class GeneratePanel : public QWidget {
   void setPrompt(const QString& prompt);
   /// The request and sources the form describes now.
   pipelines::GenerationRequest request() const;
-  pipelines::PipelineSources sources() const;
+  pipelines::ModelSet sources() const;
   VideoPreview* preview() const { return preview_; }
   const video::VideoClip& lastClip() const { return clip_; }
 

@@ -24,21 +24,17 @@
 #include <memory>
 
 #include "core/datasets/dataset_manifest.h"
+#include "core/training/training_requests.h"
+#include "core/util/duration.h"
+#include "core/worker/jobs.h"
 #include "ui/widgets/loss_plot.h"
+#include "ui/widgets/setting_widgets.h"
 #include "ui/workers/job_runner.h"
 
 namespace sm::ui {
 namespace {
 
-QString formatSeconds(double s) {
-  if (s < 60) return QString::number(s, 'f', s < 10 ? 1 : 0) + " s";
-  const int total = static_cast<int>(s + 0.5);
-  if (total < 3600) return QString("%1:%2").arg(total / 60).arg(total % 60, 2, 10, QChar('0'));
-  return QString("%1:%2:%3")
-      .arg(total / 3600)
-      .arg(total / 60 % 60, 2, 10, QChar('0'))
-      .arg(total % 60, 2, 10, QChar('0'));
-}
+QString formatSeconds(double seconds) { return QString::fromStdString(formatDuration(seconds)); }
 
 std::string text(const QLineEdit* edit) { return edit->text().trimmed().toStdString(); }
 
@@ -174,23 +170,22 @@ QWidget* TrainingPanel::buildDataForm() {
   datasetOut_->setObjectName("datasetOut");
   dataLayout_->addRow(tr("Output folder"), outRow);
 
-  auto spin = [group](const char* name, int min, int max, int value, int step) {
+  // Ranges, defaults and tooltips from the settings table (the dataset commands' rows).
+  using settings::Command;
+  auto spin = [group](const char* name, Command command, std::string_view key) {
     auto* box = new QSpinBox(group);
     box->setObjectName(name);
-    box->setRange(min, max);
-    box->setSingleStep(step);
-    box->setValue(value);
+    bindSetting(box, command, key);
     return box;
   };
-  datasetWidth_ = spin("datasetWidth", 64, 2048, 512, 8);
-  datasetHeight_ = spin("datasetHeight", 64, 2048, 512, 8);
-  datasetFrames_ = spin("datasetFrames", 1, 256, 16, 1);
+  datasetWidth_ = spin("datasetWidth", Command::DatasetFrozen, "width");
+  datasetHeight_ = spin("datasetHeight", Command::DatasetFrozen, "height");
+  datasetFrames_ = spin("datasetFrames", Command::DatasetFrozen, "frames");
   dataLayout_->addRow(tr("Size · frames"),
                       row(group, {datasetWidth_, new QLabel(QStringLiteral("×"), group), datasetHeight_,
                                   new QLabel(QStringLiteral("·"), group), datasetFrames_}));
-  datasetCount_ = spin("datasetCount", 1, 100000, 4, 1);
-  datasetSteps_ = spin("datasetSteps", 1, 1000, 25, 1);
-  datasetSteps_->setToolTip(tr("Denoising steps per sampled image or video."));
+  datasetCount_ = spin("datasetCount", Command::DatasetFrozen, "samples");
+  datasetSteps_ = spin("datasetSteps", Command::DatasetFrozen, "steps");
   dataLayout_->addRow(tr("Samples per prompt"), row(group, {datasetCount_, datasetSteps_}));
 
   build_ = new QPushButton(tr("Build"), group);
@@ -200,7 +195,9 @@ QWidget* TrainingPanel::buildDataForm() {
   dataLayout_->addRow(row(group, {build_, cancelBuild_, openDataset_}));
 
   connect(datasetKind_, &QComboBox::currentIndexChanged, this, [this] {
-    datasetCount_->setValue(priorKind() ? 40 : 4);
+    // Samples per prompt (frozen) and videos wanted (prior) are two settings with their own ranges.
+    bindSetting(datasetCount_, priorKind() ? settings::Command::DatasetPrior : settings::Command::DatasetFrozen,
+                priorKind() ? "count" : "samples");
     updateDatasetRows();
   });
   connect(datasetSource_, &QComboBox::currentIndexChanged, this, [this] { updateDatasetRows(); });
@@ -234,24 +231,19 @@ QWidget* TrainingPanel::buildTrainForm() {
         tr("the trained Motion Adapter (empty: the no-Motion-Adapter ablation)"), PathKind::File);
   field(output_, "trainOutput", tr("Output file"), QStringLiteral("motion_adapter.safetensors"), PathKind::SaveFile);
 
-  auto spin = [group](const char* name, int min, int max, int value) {
+  auto spin = [group](const char* name, std::string_view key) {
     auto* box = new QSpinBox(group);
     box->setObjectName(name);
-    box->setRange(min, max);
-    box->setValue(value);
+    bindSetting(box, settings::Command::TrainMotionAdapter, key);
     return box;
   };
-  steps_ = spin("trainSteps", 1, 10'000'000, 1000);
+  steps_ = spin("trainSteps", "steps");
   learningRate_ = new QDoubleSpinBox(group);
   learningRate_->setObjectName("trainLearningRate");
-  learningRate_->setDecimals(6);
-  learningRate_->setRange(0.000001, 1);
-  learningRate_->setSingleStep(0.00001);
-  learningRate_->setValue(0.0001);
+  bindSetting(learningRate_, settings::Command::TrainMotionAdapter, "lr");
   trainLayout_->addRow(tr("Steps · learning rate"), row(group, {steps_, learningRate_}));
-  rank_ = spin("trainRank", 1, 1024, 32);
-  checkpointEvery_ = spin("trainCheckpointEvery", 0, 10'000'000, 100);
-  checkpointEvery_->setToolTip(tr("A checkpoint every N steps (0: only at the end and on Cancel)."));
+  rank_ = spin("trainRank", "rank");
+  checkpointEvery_ = spin("trainCheckpointEvery", "checkpoint-every");
   trainLayout_->addRow(tr("Rank · checkpoint every"), row(group, {rank_, checkpointEvery_}));
   resume_ = new QCheckBox(tr("Resume from the last checkpoint"), group);
   resume_->setObjectName("trainResume");
@@ -291,6 +283,7 @@ QWidget* TrainingPanel::buildViews() {
   datasetProgress_->setValue(0);
   previewLayout->addWidget(datasetProgress_);
   datasetStatus_ = new QLabel(tr("Build a dataset, or open one you built before."), previewBox);
+  datasetStatus_->setObjectName("datasetStatus");
   datasetStatus_->setWordWrap(true);
   previewLayout->addWidget(datasetStatus_);
   auto* lossBox = new QGroupBox(tr("Loss"), views);
@@ -320,6 +313,9 @@ void TrainingPanel::connectDatasetRunner() {
             if (done > 0 && done < total) line += tr(" · %1 left").arg(formatSeconds(eta));
             datasetStatus_->setText(line);
           });
+  connect(datasetRunner_, &JobRunner::queued, this, [this](int ahead) {
+    datasetStatus_->setText(tr("Queued: waiting for %n job(s) on the compute worker", nullptr, ahead));
+  });
   connect(datasetRunner_, &JobRunner::logged, this, [this](const QString& message, bool warning) {
     if (warning) datasetStatus_->setText(tr("Warning: %1").arg(message));
   });
@@ -350,6 +346,9 @@ void TrainingPanel::connectTrainRunner() {
     lossPlot_->addPoint(static_cast<int>(step), value);
     lastStep_ = static_cast<int>(step);
   });
+  connect(trainRunner_, &JobRunner::queued, this, [this](int ahead) {
+    trainStatus_->setText(tr("Queued: waiting for %n job(s) on the compute worker", nullptr, ahead));
+  });
   connect(trainRunner_, &JobRunner::logged, this, [this](const QString& message, bool warning) {
     if (warning) trainStatus_->setText(tr("Warning: %1").arg(message));
   });
@@ -374,7 +373,7 @@ void TrainingPanel::setMotionModule(const QString& path) { motion_->setText(path
 void TrainingPanel::setCustomModel(const QString& path) { custom_->setText(path); }
 void TrainingPanel::setLoRA(const QString& path) { lora_->setText(path); }
 
-void TrainingPanel::fillEmptyModels(const pipelines::PipelineSources& sources) {
+void TrainingPanel::fillEmptyModels(const pipelines::ModelSet& sources) {
   auto fill = [](QLineEdit* edit, const std::string& path) {
     if (edit->text().trimmed().isEmpty() && !path.empty()) edit->setText(QString::fromStdString(path));
   };
@@ -440,8 +439,8 @@ void TrainingPanel::updateModeRows() {
     label->setText(spatial ? tr("Frozen videos (customized)") : tr("Frozen videos"));
 }
 
-pipelines::PipelineSources TrainingPanel::modelSources() const {
-  pipelines::PipelineSources s;
+pipelines::ModelSet TrainingPanel::modelSources() const {
+  pipelines::ModelSet s;
   s.base = text(base_);
   s.motionModule = text(motion_);
   s.custom = text(custom_);
@@ -466,7 +465,8 @@ void TrainingPanel::fillDatasetCommon(datasets::DatasetCommonSettings& s) const 
     s.caption = s.prompts.empty() ? std::string() : s.prompts.front();
     s.prompts.clear();
   }
-  // Generated videos show the base model's own distribution: no customization.
+  // The form's customized model and LoRA are the training's; videos the base model
+  // generates take the base alone (core refuses a customization there).
   if (source == datasets::DatasetSource::Generated) {
     s.models.custom.clear();
     s.models.loras.clear();
@@ -516,7 +516,7 @@ training::SpatialAdaptersTrainingSettings TrainingPanel::spatialAdaptersSettings
   s.customDataset = text(frozenDataset_);
   s.priorDataset = text(priorDataset_);
   s.motionAdapter = text(motionAdapter_);
-  s.priorRatio = s.priorDataset.empty() ? 0.0 : 0.5;
+  s.priorRatio = training::defaultPriorRatio(!s.priorDataset.empty());
   return s;
 }
 
@@ -553,9 +553,11 @@ void TrainingPanel::buildDataset() {
   datasetProgress_->setValue(0);
   datasetStatus_->setText(tr("Loading models..."));
   datasetRunner_->start(
-      [prior, frozen, priorSettings, summary](jobs::JobContext& job) {
-        *summary =
-            prior ? datasets::buildPriorDataset(*priorSettings, job) : datasets::buildFrozenDataset(*frozen, job);
+      prior ? tr("Prior dataset: %1").arg(QString::fromStdString(priorSettings->out))
+            : tr("Frozen dataset: %1").arg(QString::fromStdString(frozen->out)),
+      [prior, frozen, priorSettings, summary](pipelines::ModelCache& models, jobs::JobContext& job) {
+        *summary = prior ? worker::runPriorDataset(models, *priorSettings, job)
+                         : worker::runFrozenDataset(models, *frozen, job);
       },
       [this, summary] {
         setDatasetBusy(false);
@@ -607,9 +609,7 @@ void TrainingPanel::train() {
   const auto motion = std::make_shared<const training::MotionAdapterTrainingSettings>(motionAdapterSettings());
   const auto spatialSettings =
       std::make_shared<const training::SpatialAdaptersTrainingSettings>(spatialAdaptersSettings());
-  const training::TrainingSettings& common = spatial ? static_cast<const training::TrainingSettings&>(*spatialSettings)
-                                                     : static_cast<const training::TrainingSettings&>(*motion);
-  try {  // refused at once, before any model loads
+  try {  // refused at once, before any model loads (core's rules: the output's form included)
     if (spatial)
       training::validate(*spatialSettings);
     else
@@ -618,19 +618,8 @@ void TrainingPanel::train() {
     Q_EMIT failed(tr("Cannot train"), QString::fromStdString(e.what()));
     return;
   }
-  const QFileInfo output(QString::fromStdString(common.output));
-  if (output.suffix() != "safetensors" || !output.absoluteDir().exists()) {
-    Q_EMIT failed(tr("Cannot train"),
-                  tr("The output must be a .safetensors file in an existing folder: %1").arg(output.filePath()));
-    return;
-  }
-  pipelines::PipelineSources result = common.model;
-  if (spatial) {
-    result.motionAdapter = spatialSettings->motionAdapter;
-    result.spatialAdapters = common.output;
-  } else {
-    result.motionAdapter = common.output;
-  }
+  const pipelines::ModelSet result =
+      spatial ? training::generationModelsOf(*spatialSettings) : training::generationModelsOf(*motion);
   lossPlot_->clear();  // a resumed run replays its history first
   lastStep_ = 0;
   trainingStarted_ = false;
@@ -640,9 +629,11 @@ void TrainingPanel::train() {
   trainStatus_->setText(tr("Loading models..."));
   auto summary = std::make_shared<training::TrainingSummary>();
   trainRunner_->start(
-      [spatial, motion, spatialSettings, summary](jobs::JobContext& job) {
-        *summary = spatial ? training::trainSpatialAdapters(*spatialSettings, job)
-                           : training::trainMotionAdapter(*motion, job);
+      spatial ? tr("Train Spatial Adapters: %1").arg(QString::fromStdString(spatialSettings->output))
+              : tr("Train Motion Adapter: %1").arg(QString::fromStdString(motion->output)),
+      [spatial, motion, spatialSettings, summary](pipelines::ModelCache& models, jobs::JobContext& job) {
+        *summary = spatial ? worker::runSpatialAdaptersTraining(models, *spatialSettings, job)
+                           : worker::runMotionAdapterTraining(models, *motion, job);
       },
       [this, summary, result] {
         trained_ = result;

@@ -7,7 +7,7 @@
 #include <QWidget>
 
 #include "core/datasets/dataset_jobs.h"
-#include "core/pipelines/pipeline_sources.h"
+#include "core/pipelines/model_set.h"
 #include "core/training/training_settings.h"
 
 class QCheckBox;
@@ -39,7 +39,7 @@ class TrainingPanel : public QWidget {
   void setCustomModel(const QString& path);
   void setLoRA(const QString& path);
   /// Fills the model fields that are still empty, e.g. from the Generate tab.
-  void fillEmptyModels(const pipelines::PipelineSources& sources);
+  void fillEmptyModels(const pipelines::ModelSet& sources);
   void setMode(Mode mode);
   Mode mode() const;
 
@@ -49,7 +49,7 @@ class TrainingPanel : public QWidget {
   training::MotionAdapterTrainingSettings motionAdapterSettings() const;
   training::SpatialAdaptersTrainingSettings spatialAdaptersSettings() const;
   /// The models and the adapter of the last finished run, for the Generate tab.
-  const pipelines::PipelineSources& trainedSources() const { return trained_; }
+  const pipelines::ModelSet& trainedSources() const { return trained_; }
 
   LossPlot* lossPlot() const { return lossPlot_; }
   /// The dataset contact sheet shown (an empty string when none).
@@ -88,7 +88,7 @@ class TrainingPanel : public QWidget {
   void setDatasetBusy(bool busy);
   void setTrainBusy(bool busy);
   void showPreview(const datasets::DatasetKind kind, const QString& folder, int samples);
-  pipelines::PipelineSources modelSources() const;
+  pipelines::ModelSet modelSources() const;
   void fillDatasetCommon(datasets::DatasetCommonSettings& s) const;
   void fillTrainingCommon(training::TrainingSettings& s) const;
   datasets::DatasetSource datasetSource() const;
@@ -96,7 +96,7 @@ class TrainingPanel : public QWidget {
 
   JobRunner* datasetRunner_;
   JobRunner* trainRunner_;
-  pipelines::PipelineSources trained_;
+  pipelines::ModelSet trained_;
   QString previewPath_;
   int lastStep_ = 0;
   bool trainingStarted_ = false;

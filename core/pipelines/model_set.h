@@ -1,5 +1,7 @@
 #pragma once
-// Which model files a generation or training pipeline is built from.
+// ModelSet: which model files a generation, a dataset build or a training run
+// is built from, as a value (LibTorch-free). The compute worker's ModelCache
+// (model_cache.h) loads each part once and keeps it while it stays selected.
 #include <optional>
 #include <string>
 #include <utility>
@@ -7,8 +9,8 @@
 
 namespace sm::pipelines {
 
-/// The files a pipeline is built from.
-struct PipelineSources {
+/// The files a pipeline is built from, and the strengths it merges them at.
+struct ModelSet {
   /// SD 1.5: a diffusers pipeline folder or a single-file LDM checkpoint (.safetensors / .ckpt).
   std::string base;
   /// An AnimateDiff motion module (original or diffusers naming, file or folder).
