@@ -7,6 +7,7 @@
 #include <QMessageBox>
 #include <QStatusBar>
 #include <QTabWidget>
+#include <QToolButton>
 
 #include "core/engine/runtime.h"
 #include "ui/panels/generate_panel.h"
@@ -14,6 +15,7 @@
 #include "ui/panels/queue_panel.h"
 #include "ui/panels/training_panel.h"
 #include "ui/preferences_dialog.h"
+#include "ui/workers/job_queue.h"
 
 namespace sm::ui {
 
@@ -32,10 +34,29 @@ MainWindow::MainWindow(QWidget* parent)
   // The compute worker's queue, below every tab: what runs and what waits.
   auto* queueDock = new QDockWidget(tr("Queue"), this);
   queueDock->setObjectName("queue");
-  queueDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
   queueDock->setWidget(queue_);
   addDockWidget(Qt::BottomDockWidgetArea, queueDock);
-  resizeDocks({queueDock}, {90}, Qt::Vertical);
+  // Hidden while nothing waits, so that the tabs keep their height at 1024x640; the
+  // status bar always says what the worker does, and a click shows the queue.
+  queueDock->hide();
+  auto* queueButton = new QToolButton(this);
+  queueButton->setObjectName("queueButton");
+  queueButton->setAutoRaise(true);
+  queueButton->setCheckable(true);
+  queueButton->setToolTip(tr("Show the compute worker's queue"));
+  statusBar()->addPermanentWidget(queueButton);
+  connect(queueButton, &QToolButton::toggled, queueDock, &QDockWidget::setVisible);
+  connect(queueDock, &QDockWidget::visibilityChanged, queueButton, &QToolButton::setChecked);
+  auto showQueueState = [queueButton, queueDock] {
+    int running = 0, waiting = 0;
+    for (const worker::JobInfo& job : JobQueue::instance().jobs())
+      (job.state == worker::JobState::Running ? running : waiting) += 1;
+    queueButton->setText(running + waiting == 0 ? tr("Queue: idle")
+                                                : tr("Queue: %1 running, %2 waiting").arg(running).arg(waiting));
+    if (waiting > 0) queueDock->show();  // a job waits: say why it has not started
+  };
+  connect(&JobQueue::instance(), &JobQueue::changed, this, showQueueState);
+  showQueueState();
   buildMenus();
   connect(models_, &ModelPanel::modelFailed, this, &MainWindow::showError);
   // An opened base model or motion module is what the artist will generate and train with.

@@ -12,6 +12,7 @@
 #include <QSpinBox>
 #include <QTabWidget>
 #include <QTemporaryDir>
+#include <QToolButton>
 #include <QTranslator>
 #include <QTreeWidget>
 #include <QtTest/QtTest>
@@ -203,6 +204,10 @@ class StudioTest : public QObject {
         window.queuePanel()->rows().size() == 2 && window.queuePanel()->rows().at(0).startsWith("running: Generate"),
         10000);
     QVERIFY(window.queuePanel()->rows().at(1).startsWith("queued: Frozen dataset"));
+    // The status bar says so, and the queue shows itself while a job waits.
+    QTRY_COMPARE_WITH_TIMEOUT(child<QToolButton>(&window, "queueButton")->text(),
+                              QString("Queue: 1 running, 1 waiting"), 10000);
+    QVERIFY(window.queuePanel()->isVisibleTo(&window));
     connect(training, &sm::ui::TrainingPanel::datasetBuilt, this, [&] { timeline << "dataset: done"; });
     QVERIFY(generated.wait(60000));
     QVERIFY(built.count() == 1 || built.wait(60000));

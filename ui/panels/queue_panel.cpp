@@ -12,6 +12,8 @@ namespace sm::ui {
 QueuePanel::QueuePanel(QWidget* parent)
     : QWidget(parent), list_(new QListWidget(this)), cancel_(new QPushButton(tr("Cancel job"), this)) {
   list_->setToolTip(tr("Jobs run one at a time on the compute worker, in this order"));
+  // A few rows are enough: the dock must not push the tabs' buttons below the fold at 1024x640.
+  list_->setMaximumHeight(list_->fontMetrics().height() * 4 + 8);
   cancel_->setToolTip(tr("Cancel the selected job: a waiting job is dropped, a running one stops at its next step"));
   auto* buttons = new QVBoxLayout;
   buttons->addWidget(cancel_);
