@@ -8,6 +8,11 @@ namespace sm::worker {
 
 GeneratedVideos runGenerate(pipelines::ModelCache& models, const GenerateJob& job, jobs::JobContext& context) {
   job.request.validate();  // a second, not a model load, for a mistake
+  if (job.models.mergeSpatialAdapters && job.request.spatialStrength != 1.0)
+    throw ConfigError(
+        "merged Spatial Adapters are folded in at strength 1: turn merging off (--merge-adapters) to "
+        "use spatial strength " +
+        std::to_string(job.request.spatialStrength));
   pipelines::AnimateDiffPipeline& pipeline = models.pipeline(job.models, job.dtype, context);
   context.info(models.describeEngine() + ", seed " + std::to_string(job.request.seed));
   const pipelines::GenerationResult result = pipeline.generate(job.request, context);

@@ -221,6 +221,16 @@ TEST(ModelCache, ACustomizationIsRedoneWithoutReloadingTheBaseAndUndoneExactly) 
   EXPECT_EQ(cache.counters().baseLoads, 2);
 }
 
+TEST(ComputeWorker, RefusesAStrengthForMergedSpatialAdaptersBeforeLoadingAnything) {
+  pipelines::ModelCache cache("cpu");
+  GenerateJob job{tinySources(), "fp32", request("a cat", 1)};
+  job.models.spatialAdapters = fixture("stillmoving_motion_adapter_tiny.safetensors");  // never opened
+  job.models.mergeSpatialAdapters = true;
+  job.request.spatialStrength = 0.5;
+  EXPECT_THROW(runGenerate(cache, job, jobs::silentJob()), sm::ConfigError);
+  EXPECT_EQ(cache.counters().baseLoads, 0);
+}
+
 TEST(ComputeWorker, GeneratesAVideoOfAnyMultipleOf8) {
   ComputeWorker worker("cpu");
   pipelines::GenerationRequest r = request("a cat", 3);
