@@ -53,7 +53,9 @@ MainWindow::MainWindow(QWidget* parent)
       (job.state == worker::JobState::Running ? running : waiting) += 1;
     queueButton->setText(running + waiting == 0 ? tr("Queue: idle")
                                                 : tr("Queue: %1 running, %2 waiting").arg(running).arg(waiting));
-    if (waiting > 0) queueDock->show();  // a job waits: say why it has not started
+    // A job waits behind another: say why it has not started. (A job alone is
+    // "waiting" only for the instant before the worker takes it.)
+    if (running > 0 && waiting > 0) queueDock->show();
   };
   connect(&JobQueue::instance(), &JobQueue::changed, this, showQueueState);
   showQueueState();
