@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/pipelines/animatediff_pipeline.h"
+#include "core/pipelines/model_cache.h"
 #include "tests/pipelines/tiny_pipeline.h"
 
 namespace sm::test {
@@ -52,10 +53,10 @@ inline std::vector<PinnedCase> pinnedCases() {
   return {plain, custom};
 }
 
-/// The generation as the engine runs it today.
-inline PinnedResult runPinnedCase(const PinnedCase& c) {
-  auto pipeline = pipelines::AnimateDiffPipeline::load(c.models, {});
-  const pipelines::GenerationResult r = pipeline->generate(c.request);
+/// The generation as the compute worker runs it today: through its model cache
+/// (staged loading, customization applied to and undone from a loaded base).
+inline PinnedResult runPinnedCase(const PinnedCase& c, pipelines::ModelCache& cache) {
+  const pipelines::GenerationResult r = cache.pipeline(c.models, "fp32", jobs::silentJob()).generate(c.request);
   return {r.latents.to(torch::kFloat32), r.video};
 }
 
