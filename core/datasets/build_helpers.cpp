@@ -29,17 +29,25 @@ DatasetManifest manifestHeader(const DatasetCommonSettings& s, DatasetKind kind,
   return m;
 }
 
-std::unique_ptr<pipelines::AnimateDiffPipeline> loadPipeline(const pipelines::ModelSet& sources, const Engine& engine,
-                                                             jobs::JobContext& job) {
+PipelineLease leasePipeline(pipelines::ModelCache* cache, pipelines::ModelSet sources, const DatasetCommonSettings& s,
+                            bool imageMode, jobs::JobContext& job) {
+  sources.motionAdapter.clear();
+  sources.spatialAdapters.clear();
+  sources.mergeSpatialAdapters = false;
+  PipelineLease lease;
+  const Engine engine = selectEngine(s);
+  if (cache && cache->device() == engine.device) {
+    lease.pipeline_ = &cache->pipeline(sources, s.dtype, job);
+    return lease;
+  }
+  if (cache) cache->clear();  // another device: never two model sets at once
+  if (imageMode) sources.motionModule.clear();
   pipelines::PipelineLoadOptions options;
   options.device = engine.device;
   options.dtype = engine.dtype;
-  // Training data shows the model itself: trained adapters have no place in it.
-  pipelines::ModelSet plain = sources;
-  plain.motionAdapter.clear();
-  plain.spatialAdapters.clear();
-  plain.mergeSpatialAdapters = false;
-  return pipelines::AnimateDiffPipeline::load(plain, options, job);
+  lease.owned_ = pipelines::AnimateDiffPipeline::load(sources, options, job);
+  lease.pipeline_ = lease.owned_.get();
+  return lease;
 }
 
 LatentEncoder loadEncoder(const DatasetCommonSettings& settings, const Engine& engine, jobs::JobContext& job) {

@@ -13,6 +13,7 @@
 #include "core/datasets/dataset_writer.h"
 #include "core/datasets/latent_encoder.h"
 #include "core/pipelines/animatediff_pipeline.h"
+#include "core/pipelines/model_cache.h"
 #include "core/video/video_reader.h"
 
 namespace sm::datasets::detail {
@@ -29,8 +30,26 @@ Engine selectEngine(const DatasetCommonSettings& settings);
 DatasetManifest manifestHeader(const DatasetCommonSettings& settings, DatasetKind kind, DatasetSource source,
                                double scalingFactor);
 
-std::unique_ptr<pipelines::AnimateDiffPipeline> loadPipeline(const pipelines::ModelSet& sources, const Engine& engine,
-                                                             jobs::JobContext& job);
+/// The pipeline a build samples from: the compute worker's cached one when
+/// `cache` is given (and on the build's device), else one loaded for this build.
+class PipelineLease {
+ public:
+  pipelines::AnimateDiffPipeline& operator*() const { return *pipeline_; }
+  pipelines::AnimateDiffPipeline* operator->() const { return pipeline_; }
+
+ private:
+  friend PipelineLease leasePipeline(pipelines::ModelCache*, pipelines::ModelSet, const DatasetCommonSettings&, bool,
+                                     jobs::JobContext&);
+  pipelines::AnimateDiffPipeline* pipeline_ = nullptr;
+  std::unique_ptr<pipelines::AnimateDiffPipeline> owned_;
+};
+
+/// Training data shows the model itself: the adapters of `sources` are left
+/// out. `imageMode`: only images are sampled, so a pipeline of its own is
+/// loaded without the motion modules (a cached one keeps them: image mode
+/// skips them, and the next generation needs them).
+PipelineLease leasePipeline(pipelines::ModelCache* cache, pipelines::ModelSet sources,
+                            const DatasetCommonSettings& settings, bool imageMode, jobs::JobContext& job);
 /// Only the VAE of the base model, as a "loading" stage.
 LatentEncoder loadEncoder(const DatasetCommonSettings& settings, const Engine& engine, jobs::JobContext& job);
 

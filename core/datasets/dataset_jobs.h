@@ -21,6 +21,10 @@
 #include "core/jobs/job.h"
 #include "core/pipelines/model_set.h"
 
+namespace sm::pipelines {
+class ModelCache;
+}
+
 namespace sm::datasets {
 
 /// Settings shared by both kinds.
@@ -96,9 +100,13 @@ struct DatasetSummary {
 /// "writing". Throws ConfigError (settings, nothing usable in the folder),
 /// CheckpointError (models), OutOfMemoryError, sm::Cancelled (between samples
 /// or steps; no manifest is left behind).
-DatasetSummary buildFrozenDataset(const FrozenDatasetSettings& settings, jobs::JobContext& job);
+/// With `cache` (the compute worker's models), sampling and generating reuse
+/// its loaded models when they are on the settings' device.
+DatasetSummary buildFrozenDataset(const FrozenDatasetSettings& settings, jobs::JobContext& job,
+                                  pipelines::ModelCache* cache = nullptr);
 
 /// Builds a prior-preservation dataset; errors and cancellation as buildFrozenDataset.
-DatasetSummary buildPriorDataset(const PriorDatasetSettings& settings, jobs::JobContext& job);
+DatasetSummary buildPriorDataset(const PriorDatasetSettings& settings, jobs::JobContext& job,
+                                 pipelines::ModelCache* cache = nullptr);
 
 }  // namespace sm::datasets

@@ -15,12 +15,9 @@ namespace {
 
 using detail::addClip;
 
-DatasetSummary fromModel(const FrozenDatasetSettings& s, jobs::JobContext& job) {
-  const detail::Engine engine = detail::selectEngine(s);
-  pipelines::ModelSet sources = s.models;
-  sources.motionModule.clear();  // image mode: the motion modules would only take memory
-  auto pipeline = detail::loadPipeline(sources, engine, job);
-  LatentEncoder encoder(pipeline->vae(), engine.device, engine.dtype);
+DatasetSummary fromModel(const FrozenDatasetSettings& s, pipelines::ModelCache* cache, jobs::JobContext& job) {
+  const detail::PipelineLease pipeline = detail::leasePipeline(cache, s.models, s, true, job);
+  LatentEncoder encoder(pipeline->vae(), pipeline->device(), pipeline->dtype());
   DatasetWriter writer(s.out,
                        detail::manifestHeader(s, DatasetKind::Frozen, DatasetSource::Model, encoder.scalingFactor()));
   const int64_t total = static_cast<int64_t>(s.prompts.size()) * s.samplesPerPrompt;
@@ -141,8 +138,8 @@ DatasetSummary fromVideos(const FrozenDatasetSettings& s, jobs::JobContext& job)
   return writer.finish(skipped, s.inputFolder, job);
 }
 
-DatasetSummary fromGenerated(const FrozenDatasetSettings& s, jobs::JobContext& job) {
-  auto pipeline = detail::loadPipeline(s.models, detail::selectEngine(s), job);
+DatasetSummary fromGenerated(const FrozenDatasetSettings& s, pipelines::ModelCache* cache, jobs::JobContext& job) {
+  const detail::PipelineLease pipeline = detail::leasePipeline(cache, s.models, s, false, job);
   LatentEncoder encoder(pipeline->vae(), pipeline->device(), pipeline->dtype());
   DatasetWriter writer(
       s.out, detail::manifestHeader(s, DatasetKind::Frozen, DatasetSource::Generated, encoder.scalingFactor()));
@@ -162,13 +159,14 @@ DatasetSummary fromGenerated(const FrozenDatasetSettings& s, jobs::JobContext& j
 
 }  // namespace
 
-DatasetSummary buildFrozenDataset(const FrozenDatasetSettings& settings, jobs::JobContext& job) {
+DatasetSummary buildFrozenDataset(const FrozenDatasetSettings& settings, jobs::JobContext& job,
+                                  pipelines::ModelCache* cache) {
   settings.validate();
   switch (settings.source) {
-    case DatasetSource::Model: return fromModel(settings, job);
+    case DatasetSource::Model: return fromModel(settings, cache, job);
     case DatasetSource::Images: return fromImages(settings, job);
     case DatasetSource::Videos: return fromVideos(settings, job);
-    case DatasetSource::Generated: return fromGenerated(settings, job);
+    case DatasetSource::Generated: return fromGenerated(settings, cache, job);
   }
   throw ConfigError("unknown frozen dataset source");
 }

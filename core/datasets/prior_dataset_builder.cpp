@@ -78,8 +78,8 @@ DatasetSummary fromVideos(const PriorDatasetSettings& s, jobs::JobContext& job) 
   return writer.finish(skipped, s.inputFolder, job);
 }
 
-DatasetSummary fromGenerated(const PriorDatasetSettings& s, jobs::JobContext& job) {
-  auto pipeline = detail::loadPipeline(s.models, detail::selectEngine(s), job);
+DatasetSummary fromGenerated(const PriorDatasetSettings& s, pipelines::ModelCache* cache, jobs::JobContext& job) {
+  const detail::PipelineLease pipeline = detail::leasePipeline(cache, s.models, s, false, job);
   LatentEncoder encoder(pipeline->vae(), pipeline->device(), pipeline->dtype());
   DatasetWriter writer(
       s.out, detail::manifestHeader(s, DatasetKind::Prior, DatasetSource::Generated, encoder.scalingFactor()));
@@ -97,9 +97,10 @@ DatasetSummary fromGenerated(const PriorDatasetSettings& s, jobs::JobContext& jo
 
 }  // namespace
 
-DatasetSummary buildPriorDataset(const PriorDatasetSettings& settings, jobs::JobContext& job) {
+DatasetSummary buildPriorDataset(const PriorDatasetSettings& settings, jobs::JobContext& job,
+                                 pipelines::ModelCache* cache) {
   settings.validate();
-  if (settings.source == DatasetSource::Generated) return fromGenerated(settings, job);
+  if (settings.source == DatasetSource::Generated) return fromGenerated(settings, cache, job);
   return fromVideos(settings, job);
 }
 

@@ -29,15 +29,13 @@ GeneratedVideos runGenerate(pipelines::ModelCache& models, const GenerateJob& jo
 datasets::DatasetSummary runFrozenDataset(pipelines::ModelCache& models, const datasets::FrozenDatasetSettings& job,
                                           jobs::JobContext& context) {
   job.validate();
-  models.clear();
-  return datasets::buildFrozenDataset(job, context);
+  return datasets::buildFrozenDataset(job, context, &models);
 }
 
 datasets::DatasetSummary runPriorDataset(pipelines::ModelCache& models, const datasets::PriorDatasetSettings& job,
                                          jobs::JobContext& context) {
   job.validate();
-  models.clear();
-  return datasets::buildPriorDataset(job, context);
+  return datasets::buildPriorDataset(job, context, &models);
 }
 
 training::TrainingSummary runMotionAdapterTraining(pipelines::ModelCache& models,

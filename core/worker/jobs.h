@@ -38,9 +38,10 @@ struct GeneratedVideos {
 /// Throws ConfigError, CheckpointError, OutOfMemoryError, sm::Cancelled.
 GeneratedVideos runGenerate(pipelines::ModelCache& models, const GenerateJob& job, jobs::JobContext& context);
 
-/// Dataset builds and training load what they need themselves (training wants
-/// fp32 master weights of its own): the worker's cached models are freed first
-/// so that two sets never share the device.
+/// Dataset builds sample through the worker's cached models (on the device the
+/// settings name; another device frees them first). Training loads fp32 master
+/// weights of its own: the cached models are freed first, so that two sets
+/// never share the device.
 datasets::DatasetSummary runFrozenDataset(pipelines::ModelCache& models, const datasets::FrozenDatasetSettings& job,
                                           jobs::JobContext& context);
 datasets::DatasetSummary runPriorDataset(pipelines::ModelCache& models, const datasets::PriorDatasetSettings& job,

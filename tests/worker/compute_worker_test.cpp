@@ -18,6 +18,7 @@
 #include "core/util/error.h"
 #include "core/worker/compute_worker.h"
 #include "core/worker/jobs.h"
+#include "tests/datasets/dataset_test_util.h"
 #include "tests/pipelines/tiny_pipeline.h"
 #include "tests/temp_dir.h"
 
@@ -229,6 +230,23 @@ TEST(ComputeWorker, RefusesAStrengthForMergedSpatialAdaptersBeforeLoadingAnythin
   job.request.spatialStrength = 0.5;
   EXPECT_THROW(runGenerate(cache, job, jobs::silentJob()), sm::ConfigError);
   EXPECT_EQ(cache.counters().baseLoads, 0);
+}
+
+TEST(ComputeWorker, DatasetBuildsSampleThroughTheLoadedModelsAndGiveTheSameData) {
+  test::TempDir dir("sm-worker-dataset");
+  auto settings = test::tinySettings<datasets::FrozenDatasetSettings>(dir.file("cached"));
+  settings.source = datasets::DatasetSource::Model;
+  settings.prompts = {"a photo of sks dog"};
+  settings.samplesPerPrompt = 2;
+  pipelines::ModelCache cache("cpu");
+  cache.pipeline(tinySources(), "fp32", jobs::silentJob());  // what a generation left loaded
+  datasets::buildFrozenDataset(settings, jobs::silentJob(), &cache);
+  EXPECT_EQ(cache.counters().baseLoads, 1);  // sampled with the loaded models
+  auto own = settings;
+  own.out = dir.file("own");
+  datasets::buildFrozenDataset(own, jobs::silentJob());  // a pipeline of its own, without motion modules
+  EXPECT_EQ(test::readFile(dir.file("cached") + "/latents.safetensors"),
+            test::readFile(dir.file("own") + "/latents.safetensors"));
 }
 
 TEST(ComputeWorker, GeneratesAVideoOfAnyMultipleOf8) {
