@@ -1,6 +1,5 @@
 #include "app/cli/train_command.h"
 
-#include <filesystem>
 #include <iostream>
 #include <sstream>
 
@@ -13,8 +12,6 @@
 #include "core/util/duration.h"
 #include "core/util/error.h"
 #include "core/worker/jobs.h"
-
-namespace fs = std::filesystem;
 
 namespace sm::cli {
 namespace {
@@ -65,11 +62,11 @@ void readCommon(const SettingOptions& args, training::TrainingSettings& s) {
   s.model.tokenizer = existingPath(args, "tokenizer").value_or("");
   for (const auto& spec : args.values("lora")) s.model.loras.push_back(parseLoRA(spec));
   s.output = args.required("out");
-  if (fs::path(s.output).extension() != ".safetensors")
-    throw UsageError("--out " + s.output + ": adapters are written as .safetensors");
-  const fs::path parent = fs::path(s.output).parent_path().empty() ? "." : fs::path(s.output).parent_path();
-  if (!fs::is_directory(parent))
-    throw UsageError("--out " + s.output + ": folder " + parent.string() + " does not exist");
+  try {  // core's rule, checked before anything else so that the message names the option
+    training::requireAdapterOutput(s.output);
+  } catch (const ConfigError& e) {
+    throw UsageError(std::string("--out ") + e.what());
+  }
   s.checkpointDir = args.value("checkpoint-dir").value_or("");
   s.steps = args.integer("steps");
   s.batchSize = args.integer("batch");

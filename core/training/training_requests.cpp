@@ -13,11 +13,9 @@ double defaultPriorRatio(bool hasPriorDataset) { return hasPriorDataset ? 0.5 : 
 void requireAdapterOutput(const std::string& output) {
   if (output.empty()) throw ConfigError("the output file is missing: name a .safetensors file to write");
   const fs::path path(output);
-  if (path.extension() != ".safetensors")
-    throw ConfigError("output " + output + ": adapters are written as .safetensors");
+  if (path.extension() != ".safetensors") throw ConfigError(output + ": adapters are written as .safetensors");
   const fs::path parent = path.parent_path().empty() ? fs::path(".") : path.parent_path();
-  if (!fs::is_directory(parent))
-    throw ConfigError("output " + output + ": folder " + parent.string() + " does not exist");
+  if (!fs::is_directory(parent)) throw ConfigError(output + ": folder " + parent.string() + " does not exist");
 }
 
 pipelines::ModelSet generationModelsOf(const MotionAdapterTrainingSettings& s) {
