@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <filesystem>
 #include <sstream>
 
 #include "core/adapters/scoped_adapter_scales.h"
@@ -12,8 +11,6 @@
 #include "core/engine/memory_guard.h"
 #include "core/pipelines/pipeline_loading.h"
 #include "core/util/error.h"
-
-namespace fs = std::filesystem;
 
 namespace sm::pipelines {
 namespace {
@@ -47,8 +44,7 @@ AnimateDiffPipeline::AnimateDiffPipeline(text::CLIPTokenizer tokenizer, models::
 std::unique_ptr<AnimateDiffPipeline> AnimateDiffPipeline::load(const ModelSet& sources,
                                                                const PipelineLoadOptions& options,
                                                                jobs::JobContext& job) {
-  if (sources.interpolation && sources.custom.empty())
-    throw ConfigError("interpolation blends the base with a customized model: give the customized model too");
+  sources.validate();
   int done = 0;
   const int adapters = (sources.spatialAdapters.empty() ? 0 : 1) + (sources.motionAdapter.empty() ? 0 : 1);
   job.beginStage("loading", kBaseLoadUnits + customizationUnits(sources) + adapters);

@@ -83,10 +83,7 @@ std::string ModelCache::describeEngine() const {
 }
 
 AnimateDiffPipeline& ModelCache::pipeline(const ModelSet& models, const std::string& dtypeName, jobs::JobContext& job) {
-  if (models.interpolation && models.custom.empty())
-    throw ConfigError("interpolation blends the base with a customized model: give the customized model too");
-  if (models.mergeSpatialAdapters && models.spatialAdapters.empty())
-    throw ConfigError("merging the Spatial Adapters needs Spatial Adapters: give them too");
+  models.validate();
   const torch::ScalarType dtype = engine::selectDtype(dtypeName, device_);
   const std::string baseKey = baseKeyOf(models, dtype);
   const std::string customizationKey = customizationKeyOf(models);

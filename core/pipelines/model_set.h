@@ -34,6 +34,11 @@ struct ModelSet {
   /// Folds the Spatial Adapters into the weights after loading: zero-overhead
   /// inference. The Motion Adapter stays a hook, so the slider keeps working.
   bool mergeSpatialAdapters = false;
+
+  /// Throws ConfigError for a set that names something its parts cannot do
+  /// (an interpolation without a customized model, merging without Spatial
+  /// Adapters). Every loader calls it before reading a file.
+  void validate() const;
 };
 
 }  // namespace sm::pipelines

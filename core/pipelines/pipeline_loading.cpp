@@ -91,8 +91,6 @@ BasePipeline loadBasePipeline(const ModelSet& sources, const PipelineLoadOptions
 }
 
 void applyCustomization(AnimateDiffPipeline& pipeline, const ModelSet& sources, jobs::JobContext& job, int* done) {
-  if (sources.interpolation && sources.custom.empty())
-    throw ConfigError("interpolation blends the base with a customized model: give the customized model too");
   torch::NoGradGuard noGrad;
   if (!sources.custom.empty()) {
     const io::OpenedModel custom = io::openSDModel(sources.custom);

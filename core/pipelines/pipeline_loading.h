@@ -29,7 +29,8 @@ inline constexpr int kBaseLoadUnits = 3;
 
 /// Stage 2: the customized model (injected, or interpolated with
 /// `sources.interpolation`) and the LoRAs at their strengths, merged into the weights.
-/// Expects the pipeline's spatial and text weights to be the base's.
+/// Expects the pipeline's spatial and text weights to be the base's, and
+/// `sources` validated (ModelSet::validate).
 void applyCustomization(AnimateDiffPipeline& pipeline, const ModelSet& sources, jobs::JobContext& job, int* done);
 /// Puts the base's spatial UNet and text-encoder weights back (motion modules
 /// are never customized), undoing applyCustomization and merged adapters.

@@ -20,7 +20,6 @@ GeneratedVideos runGenerate(pipelines::ModelCache& models, const GenerateJob& jo
   out.seed = result.seed;
   out.secondsDenoising = result.secondsDenoising;
   out.secondsDecoding = result.secondsDecoding;
-  out.engine = models.describeEngine();
   for (int64_t v = 0; v < result.video.size(0); ++v)
     out.clips.push_back(pipelines::toVideoClip(result.video[v], job.request.fps));
   return out;

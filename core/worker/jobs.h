@@ -30,8 +30,6 @@ struct GeneratedVideos {
   uint64_t seed = 0;
   double secondsDenoising = 0.0;
   double secondsDecoding = 0.0;
-  /// "cpu, fp32": where it ran.
-  std::string engine;
 };
 
 /// Validates the request, loads what the worker's cache lacks, generates.

@@ -29,10 +29,10 @@ JobQueue::JobQueue() : QObject(QCoreApplication::instance()), worker_(std::make_
 int JobQueue::ahead(uint64_t id) const {
   int count = 0;
   for (const worker::JobInfo& job : worker_->jobs()) {
-    if (job.id == id) return job.state == worker::JobState::Running ? 0 : count;
+    if (job.id == id) return job.state == worker::JobState::Queued ? count : -1;
     ++count;
   }
-  return 0;
+  return -1;
 }
 
 }  // namespace sm::ui

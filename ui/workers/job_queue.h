@@ -20,7 +20,8 @@ class JobQueue : public QObject {
   uint64_t submit(worker::JobSpec spec) { return worker_->submit(std::move(spec)); }
   bool cancel(uint64_t id) { return worker_->cancel(id); }
   std::vector<worker::JobInfo> jobs() const { return worker_->jobs(); }
-  /// Jobs queued before `id` that still wait or run (0: it runs or has ended).
+  /// While job `id` waits: how many jobs are before it (running one included);
+  /// -1 once it runs or has ended.
   int ahead(uint64_t id) const;
 
  Q_SIGNALS:

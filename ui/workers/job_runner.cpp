@@ -25,9 +25,7 @@ void post(const QPointer<JobRunner>& self, std::function<void(JobRunner*)> deliv
 }  // namespace
 
 JobRunner::JobRunner(QObject* parent) : QObject(parent) {
-  connect(&JobQueue::instance(), &JobQueue::changed, this, [this] {
-    if (running_ && jobId_ != 0 && waiting()) Q_EMIT queued(JobQueue::instance().ahead(jobId_));
-  });
+  connect(&JobQueue::instance(), &JobQueue::changed, this, &JobRunner::reportWaiting);
 }
 
 JobRunner::~JobRunner() {
@@ -41,11 +39,9 @@ void JobRunner::cancel() {
   if (jobId_ != 0) JobQueue::instance().cancel(jobId_);
 }
 
-bool JobRunner::waiting() const {
-  if (!running_ || jobId_ == 0) return false;
-  for (const worker::JobInfo& job : JobQueue::instance().jobs())
-    if (job.id == jobId_) return job.state == worker::JobState::Queued;
-  return false;
+void JobRunner::reportWaiting() {
+  const int ahead = running_ && jobId_ != 0 ? JobQueue::instance().ahead(jobId_) : -1;
+  if (ahead >= 0) Q_EMIT queued(ahead);
 }
 
 jobs::JobListener JobRunner::listener() {
@@ -91,7 +87,7 @@ bool JobRunner::start(const QString& title, worker::Work work, std::function<voi
     post(self, [state = outcome.state, error, onSuccess](JobRunner* r) { r->finish(state, error, onSuccess); });
   };
   jobId_ = JobQueue::instance().submit(std::move(spec));
-  if (waiting()) Q_EMIT queued(JobQueue::instance().ahead(jobId_));
+  reportWaiting();
   return true;
 }
 

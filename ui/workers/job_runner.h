@@ -28,8 +28,6 @@ class JobRunner : public QObject {
   bool startFileWork(std::function<void(jobs::JobContext&)> work, std::function<void()> onSuccess = {});
   /// Whether a job of this runner waits or runs.
   bool running() const { return running_; }
-  /// Whether it waits in the worker's queue behind other jobs.
-  bool waiting() const;
 
  public Q_SLOTS:
   void cancel();
@@ -47,6 +45,8 @@ class JobRunner : public QObject {
 
  private:
   jobs::JobListener listener();
+  /// Emits queued() while the job waits.
+  void reportWaiting();
   void finish(worker::JobState state, const QString& error, const std::function<void()>& onSuccess);
 
   std::shared_ptr<jobs::CancelToken> cancel_;
