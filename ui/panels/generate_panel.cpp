@@ -21,19 +21,14 @@
 #include <algorithm>
 #include <cmath>
 
-#include "core/util/duration.h"
 #include "core/video/video_writer.h"
 #include "core/worker/jobs.h"
+#include "ui/widgets/duration_text.h"
 #include "ui/widgets/setting_widgets.h"
 #include "ui/widgets/video_preview.h"
 #include "ui/workers/job_runner.h"
 
 namespace sm::ui {
-namespace {
-
-QString formatSeconds(double seconds) { return QString::fromStdString(formatDuration(seconds)); }
-
-}  // namespace
 
 GeneratePanel::GeneratePanel(QWidget* parent)
     : QWidget(parent), runner_(new JobRunner(this)), preview_(new VideoPreview(this)) {
@@ -49,13 +44,11 @@ GeneratePanel::GeneratePanel(QWidget* parent)
             progress_->setRange(0, static_cast<int>(total));
             progress_->setValue(static_cast<int>(done));
             QString text = tr("%1 %2/%3").arg(stage).arg(done).arg(total);
-            if (done > 0) text += tr(" · %1 per step").arg(formatSeconds(perUnit));
-            if (done > 0 && done < total) text += tr(" · %1 left").arg(formatSeconds(eta));
+            if (done > 0) text += tr(" · %1 per step").arg(formatDurationText(perUnit));
+            if (done > 0 && done < total) text += tr(" · %1 left").arg(formatDurationText(eta));
             status_->setText(text);
           });
-  connect(runner_, &JobRunner::queued, this, [this](int ahead) {
-    status_->setText(tr("Queued: waiting for %n job(s) on the compute worker", nullptr, ahead));
-  });
+  connect(runner_, &JobRunner::queued, this, [this](int ahead) { status_->setText(JobRunner::queuedMessage(ahead)); });
   connect(runner_, &JobRunner::logged, this, [this](const QString& message, bool warning) {
     if (warning) status_->setText(tr("Warning: %1").arg(message));
   });
@@ -282,8 +275,8 @@ void GeneratePanel::generate() {
         setBusy(false);
         status_->setText(tr("Done: seed %1 · denoising %2 · decoding %3")
                              .arg(result->seed)
-                             .arg(formatSeconds(result->secondsDenoising))
-                             .arg(formatSeconds(result->secondsDecoding)));
+                             .arg(formatDurationText(result->secondsDenoising))
+                             .arg(formatDurationText(result->secondsDecoding)));
         Q_EMIT generated();
       });
 }

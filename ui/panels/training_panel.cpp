@@ -25,16 +25,14 @@
 
 #include "core/datasets/dataset_manifest.h"
 #include "core/training/training_requests.h"
-#include "core/util/duration.h"
 #include "core/worker/jobs.h"
+#include "ui/widgets/duration_text.h"
 #include "ui/widgets/loss_plot.h"
 #include "ui/widgets/setting_widgets.h"
 #include "ui/workers/job_runner.h"
 
 namespace sm::ui {
 namespace {
-
-QString formatSeconds(double seconds) { return QString::fromStdString(formatDuration(seconds)); }
 
 std::string text(const QLineEdit* edit) { return edit->text().trimmed().toStdString(); }
 
@@ -310,12 +308,11 @@ void TrainingPanel::connectDatasetRunner() {
             datasetProgress_->setRange(0, static_cast<int>(total));
             datasetProgress_->setValue(static_cast<int>(done));
             QString line = tr("%1 %2/%3").arg(stage).arg(done).arg(total);
-            if (done > 0 && done < total) line += tr(" · %1 left").arg(formatSeconds(eta));
+            if (done > 0 && done < total) line += tr(" · %1 left").arg(formatDurationText(eta));
             datasetStatus_->setText(line);
           });
-  connect(datasetRunner_, &JobRunner::queued, this, [this](int ahead) {
-    datasetStatus_->setText(tr("Queued: waiting for %n job(s) on the compute worker", nullptr, ahead));
-  });
+  connect(datasetRunner_, &JobRunner::queued, this,
+          [this](int ahead) { datasetStatus_->setText(JobRunner::queuedMessage(ahead)); });
   connect(datasetRunner_, &JobRunner::logged, this, [this](const QString& message, bool warning) {
     if (warning) datasetStatus_->setText(tr("Warning: %1").arg(message));
   });
@@ -337,8 +334,8 @@ void TrainingPanel::connectTrainRunner() {
             trainProgress_->setRange(0, static_cast<int>(total));
             trainProgress_->setValue(static_cast<int>(done));
             QString line = tr("%1 %2/%3").arg(stage).arg(done).arg(total);
-            if (done > 0 && perUnit > 0) line += tr(" · %1 per step").arg(formatSeconds(perUnit));
-            if (done > 0 && done < total && eta > 0) line += tr(" · %1 left").arg(formatSeconds(eta));
+            if (done > 0 && perUnit > 0) line += tr(" · %1 per step").arg(formatDurationText(perUnit));
+            if (done > 0 && done < total && eta > 0) line += tr(" · %1 left").arg(formatDurationText(eta));
             trainStatus_->setText(line);
           });
   connect(trainRunner_, &JobRunner::metric, this, [this](const QString& series, qint64 step, double value) {
@@ -346,9 +343,8 @@ void TrainingPanel::connectTrainRunner() {
     lossPlot_->addPoint(static_cast<int>(step), value);
     lastStep_ = static_cast<int>(step);
   });
-  connect(trainRunner_, &JobRunner::queued, this, [this](int ahead) {
-    trainStatus_->setText(tr("Queued: waiting for %n job(s) on the compute worker", nullptr, ahead));
-  });
+  connect(trainRunner_, &JobRunner::queued, this,
+          [this](int ahead) { trainStatus_->setText(JobRunner::queuedMessage(ahead)); });
   connect(trainRunner_, &JobRunner::logged, this, [this](const QString& message, bool warning) {
     if (warning) trainStatus_->setText(tr("Warning: %1").arg(message));
   });
@@ -642,7 +638,7 @@ void TrainingPanel::train() {
                            .arg(QString::fromStdString(summary->output))
                            .arg(summary->lastLoss, 0, 'g', 4);
         if (summary->resumedFrom > 0) line += tr(" (resumed at step %1)").arg(summary->resumedFrom);
-        if (summary->secondsPerStep > 0) line += tr(" · %1 per step").arg(formatSeconds(summary->secondsPerStep));
+        if (summary->secondsPerStep > 0) line += tr(" · %1 per step").arg(formatDurationText(summary->secondsPerStep));
         line += tr(". Checkpoint: %1").arg(QString::fromStdString(summary->checkpoint));
         trainStatus_->setText(line);
         Q_EMIT trained(QString::fromStdString(summary->output));

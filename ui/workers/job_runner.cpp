@@ -39,6 +39,10 @@ void JobRunner::cancel() {
   if (jobId_ != 0) JobQueue::instance().cancel(jobId_);
 }
 
+QString JobRunner::queuedMessage(int ahead) {
+  return tr("Queued: waiting for %n job(s) on the compute worker", nullptr, ahead);
+}
+
 void JobRunner::reportWaiting() {
   const int ahead = running_ && jobId_ != 0 ? JobQueue::instance().ahead(jobId_) : -1;
   if (ahead >= 0) Q_EMIT queued(ahead);

@@ -28,6 +28,8 @@ class JobRunner : public QObject {
   bool startFileWork(std::function<void(jobs::JobContext&)> work, std::function<void()> onSuccess = {});
   /// Whether a job of this runner waits or runs.
   bool running() const { return running_; }
+  /// What a panel shows while its job waits: "Queued: waiting for N job(s)...".
+  static QString queuedMessage(int ahead);
 
  public Q_SLOTS:
   void cancel();
