@@ -13,6 +13,7 @@ wish; to move a folder, change the code first, then this table.
      core/text        the CLIP tokenizer
      core/video       FFmpeg decode and encode
      core/jobs        the job API (progress, log, cancel): nothing but util
+  3  core/world       the toy world's procedural scenes (OpenCV), drawn as video frames
   3  core/engine      devices, memory, loading tensors into modules
      core/nn          primitives every model uses, the activation checkpoint
   4  core/models      configs, blocks and assembled models per family
@@ -22,10 +23,11 @@ wish; to move a folder, change the code first, then this table.
   7  core/datasets    frozen-video datasets, sampled through a pipeline
   8  core/training    the Still-Moving trainers, built on a pipeline's models
                       and on the datasets
-  9  core/worker      the compute worker (one per device): the job queue and
+  9  core/toyworld    the toy world's models trained from nothing, its demo
+ 10  core/worker      the compute worker (one per device): the job queue and
                       the loaded models, running generation, datasets, training
- 10  ui               the Qt Studio
- 11  app              the two executables
+ 11  ui               the Qt Studio
+ 12  app              the two executables
 
 Besides the order: core/ never includes a Qt header (<Q...>, <Qt.../...>,
 qcustomplot.h), and ui/ never includes a LibTorch header (<torch/...>,
@@ -50,6 +52,7 @@ LAYERS = [
     (2, "core/text"),
     (2, "core/video"),
     (2, "core/jobs"),
+    (3, "core/world"),
     (3, "core/engine"),
     (3, "core/nn"),
     (4, "core/models"),
@@ -58,9 +61,10 @@ LAYERS = [
     (6, "core/pipelines"),
     (7, "core/datasets"),
     (8, "core/training"),
-    (9, "core/worker"),
-    (10, "ui"),
-    (11, "app"),
+    (9, "core/toyworld"),
+    (10, "core/worker"),
+    (11, "ui"),
+    (12, "app"),
 ]
 LAYER_OF = {folder: layer for layer, folder in LAYERS}
 CHECKED_ROOTS = ("core", "app", "ui")

@@ -18,6 +18,7 @@
 #include "app/cli/setting_options.h"
 #include "app/cli/train_command.h"
 #include "app/cli/usage_error.h"
+#include "app/cli/world_command.h"
 #include "core/engine/runtime.h"
 #include "core/util/error.h"
 
@@ -39,6 +40,9 @@ commands:
   train motion-adapter|spatial-adapters --base PATH --motion-module PATH --dataset DIR --out FILE
                              Still-Moving training with progress, loss, checkpoints
                              and --resume (stillmoving train --help)
+  world images|videos|train --out DIR
+                             the toy world: samples with captions, or retrain its
+                             models from nothing (stillmoving world --help)
   version                    print the version
 )";
 
@@ -82,6 +86,7 @@ int run(int argc, char** argv) {
   const GenerateCommand generate(root);
   const DatasetCommand dataset(root);
   const TrainCommand train(root);
+  const WorldCommand world(root);
   CLI::App* version = root.add_subcommand("version");
   setHelp(*version, "usage: stillmoving version\n\nPrints the version.\n", 0);
   CLI::App* help = root.add_subcommand("help");
@@ -113,6 +118,7 @@ int run(int argc, char** argv) {
     if (generate.chosen()) return runGenerate(generate.parse(), cancelOnInterrupt());
     if (dataset.chosen()) return runDataset(dataset.parse(), cancelOnInterrupt());
     if (train.chosen()) return runTrain(train.parse(), cancelOnInterrupt());
+    if (world.chosen()) return runWorld(world.parse(), cancelOnInterrupt());
   } catch (const HelpRequest& request) {
     std::cout << request.text;
     return request.status;
