@@ -1,0 +1,26 @@
+#pragma once
+// The toy world's model sizes: SD 1.5's architectures (AutoencoderKL, CLIP
+// text encoder, UNet2DCondition, AnimateDiff v3-style motion modules) at widths
+// that train on two CPU cores in minutes. The widths are multiples of 64 so the
+// sizes an LDM single file implies (32 norm groups, 8 UNet heads, 64-wide CLIP
+// heads) are exactly these: both layouts load the same model.
+#include "core/models/clip/clip_text_config.h"
+#include "core/models/motion/motion_module_config.h"
+#include "core/models/unet/unet_config.h"
+#include "core/models/vae/vae_config.h"
+
+namespace sm::toyworld {
+
+/// 64x64 pictures, 16-frame videos at 8 fps; latents 4 x 8 x 8 (VAE factor 8, as SD).
+inline constexpr int kImageSize = 64;
+inline constexpr int kFrames = 16;
+inline constexpr double kFps = 8.0;
+/// SD 1.5's factor: the toy VAE's latents are rescaled after training so it holds.
+inline constexpr double kScalingFactor = 0.18215;
+
+models::VAEConfig toyVaeConfig();
+models::CLIPTextConfig toyTextConfig(int vocabSize);
+models::UNetConfig toyUNetConfig();
+models::MotionModuleConfig toyMotionConfig();
+
+}  // namespace sm::toyworld
