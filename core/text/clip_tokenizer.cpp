@@ -200,10 +200,12 @@ CLIPTokenizer::CLIPTokenizer(CLIPTokenizer&&) noexcept = default;
 CLIPTokenizer& CLIPTokenizer::operator=(CLIPTokenizer&&) noexcept = default;
 CLIPTokenizer::~CLIPTokenizer() = default;
 
-CLIPTokenizer CLIPTokenizer::fromEmbedded() {
+std::string embeddedClipMergesText() {
   const auto gz = embeddedClipMergesGz();
-  return fromMergesText(gunzip(gz.data(), gz.size(), kEmbeddedName), kEmbeddedName);
+  return gunzip(gz.data(), gz.size(), kEmbeddedName);
 }
+
+CLIPTokenizer CLIPTokenizer::fromEmbedded() { return fromMergesText(embeddedClipMergesText(), kEmbeddedName); }
 
 CLIPTokenizer CLIPTokenizer::fromMergesGz(const std::filesystem::path& path) {
   const std::string gz = readFile(path);

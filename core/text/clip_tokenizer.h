@@ -86,4 +86,8 @@ class CLIPTokenizer {
   mutable std::unique_ptr<std::mutex> cacheMutex_ = std::make_unique<std::mutex>();
 };
 
+/// The embedded CLIP merges file, decompressed: the "#version" header line, then
+/// one "first second" merge per line in rank order.
+std::string embeddedClipMergesText();
+
 }  // namespace sm::text

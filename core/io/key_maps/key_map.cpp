@@ -34,6 +34,25 @@ std::string PrefixKeyMap::map(const std::string& key) const {
   return rule->to + rest;
 }
 
+std::string PrefixKeyMap::unmap(const std::string& renamedKey, bool* unsqueeze) const {
+  const PrefixRule* rule = nullptr;
+  for (const auto& r : rules_)
+    if (startsWithModule(renamedKey, r.to) && (!rule || r.to.size() > rule->to.size())) rule = &r;
+  if (unsqueeze) *unsqueeze = rule && rule->squeezeToLinear;
+  if (!rule) return {};
+  std::string rest = renamedKey.substr(rule->to.size());  // ".inner.path" or ""
+  if (rule->inner && !rest.empty()) {
+    const std::string inner = rest.substr(1);
+    for (const auto& [from, to] : *rule->inner) {
+      if (startsWithModule(inner, to)) {
+        rest = "." + from + inner.substr(to.size());
+        break;
+      }
+    }
+  }
+  return rule->from + rest;
+}
+
 RenamedComponent renameComponent(const StateDictIndex& source, const std::string& sourcePrefix,
                                  const PrefixKeyMap& map) {
   RenamedComponent out{source.withoutTensors(), {}};

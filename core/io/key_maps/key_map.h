@@ -28,6 +28,12 @@ class PrefixKeyMap {
   const PrefixRule* match(const std::string& key) const;
   /// The renamed key, or an empty string when no rule covers it.
   std::string map(const std::string& key) const;
+  /// The inverse of map(): the rule whose `to` is the longest module prefix of
+  /// `renamedKey`, its inner renames applied backwards. Empty when no rule
+  /// covers the key. `unsqueeze`, when given, is set to the rule's
+  /// squeezeToLinear: a writer of the source naming must give 2-D weights back
+  /// their trailing 1x1 dimensions.
+  std::string unmap(const std::string& renamedKey, bool* unsqueeze = nullptr) const;
   size_t size() const { return rules_.size(); }
 
  private:

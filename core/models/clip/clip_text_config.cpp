@@ -20,6 +20,31 @@ CLIPTextConfig CLIPTextConfig::fromJson(const nlohmann::json& json, const std::s
   return config;
 }
 
+nlohmann::json CLIPTextConfig::toJson() const {
+  // bos/eos/pad 0/2/1 are the values SD 1.5's text encoder ships with; for
+  // eos_token_id 2 transformers pools at the highest input id, which is EOS in
+  // CLIP's vocabulary and in a reduced one (text/reduced_tokenizer.h) alike.
+  return {{"architectures", {"CLIPTextModel"}},
+          {"attention_dropout", 0.0},
+          {"bos_token_id", 0},
+          {"dropout", 0.0},
+          {"eos_token_id", 2},
+          {"hidden_act", hidden_act},
+          {"hidden_size", hidden_size},
+          {"initializer_factor", 1.0},
+          {"initializer_range", 0.02},
+          {"intermediate_size", intermediate_size},
+          {"layer_norm_eps", layer_norm_eps},
+          {"max_position_embeddings", max_position_embeddings},
+          {"model_type", "clip_text_model"},
+          {"num_attention_heads", num_attention_heads},
+          {"num_hidden_layers", num_hidden_layers},
+          {"pad_token_id", 1},
+          {"projection_dim", 768},
+          {"transformers_version", "4.57.1"},
+          {"vocab_size", vocab_size}};
+}
+
 CLIPTextConfig CLIPTextConfig::inferFromWeights(const io::StateDictIndex& w) {
   CLIPTextConfig config;
   const io::TensorInfo* tok = w.find("text_model.embeddings.token_embedding.weight");

@@ -20,10 +20,15 @@ struct CLIPTextConfig {
   std::string hidden_act = "quick_gelu";
 
   static CLIPTextConfig fromJson(const nlohmann::json& json, const std::string& pathForErrors);
+  /// A transformers config.json ("architectures": ["CLIPTextModel"], "model_type":
+  /// "clip_text_model", SD 1.5's token ids); fromJson reads it back equal.
+  nlohmann::json toJson() const;
   /// Sizes from weights named `text_model.…`; the head count keeps 64-wide heads.
   static CLIPTextConfig inferFromWeights(const io::StateDictIndex& weights);
   void validate() const;
   std::vector<ExpectedTensor> expectedTensors() const;
+
+  bool operator==(const CLIPTextConfig&) const = default;
 };
 
 }  // namespace sm::models

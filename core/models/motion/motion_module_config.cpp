@@ -58,6 +58,21 @@ MotionModuleConfig MotionModuleConfig::fromJson(const nlohmann::json& json, cons
   return config;
 }
 
+nlohmann::json MotionModuleConfig::toJson() const {
+  return {{"_class_name", "MotionAdapter"},
+          {"_diffusers_version", "0.35.2"},
+          {"block_out_channels", block_out_channels},
+          {"conv_in_channels", nullptr},
+          {"motion_layers_per_block", motion_layers_per_block},
+          {"motion_max_seq_length", motion_max_seq_length},
+          {"motion_mid_block_layers_per_block", 1},
+          {"motion_norm_num_groups", motion_norm_num_groups},
+          {"motion_num_attention_heads", motion_num_attention_heads},
+          {"motion_transformer_layers_per_block", motion_transformer_layers_per_block},
+          {"motion_transformer_layers_per_mid_block", motion_transformer_layers_per_mid_block},
+          {"use_motion_mid_block", use_motion_mid_block}};
+}
+
 MotionModuleConfig MotionModuleConfig::inferFromWeights(const io::StateDictIndex& file) {
   const bool original = std::any_of(file.tensors().begin(), file.tensors().end(), [](const io::TensorInfo& t) {
     return t.name.find(".temporal_transformer.") != std::string::npos;

@@ -33,6 +33,10 @@ struct MotionModuleConfig {
   /// A diffusers MotionAdapter config.json. The version follows from
   /// use_motion_mid_block (v2) and motion_max_seq_length (24: v1, else v3).
   static MotionModuleConfig fromJson(const nlohmann::json& json, const std::string& pathForErrors);
+  /// A diffusers MotionAdapter config.json ("_class_name": "MotionAdapter").
+  /// fromJson reads it back equal, except a v1 config with the mid block (or a
+  /// v3 with a 24-frame table), whose version the fields cannot say.
+  nlohmann::json toJson() const;
   /// From a motion module's keys, diffusers (`down_blocks.0.motion_modules.0.proj_in.weight`)
   /// or original (`...motion_modules.0.temporal_transformer.proj_in.weight`) naming.
   /// Invisible in weights: heads (8, AnimateDiff's), norm groups (inferNormGroups).
@@ -43,6 +47,8 @@ struct MotionModuleConfig {
   void validate() const;
   /// Every parameter in diffusers naming, under the UNet's block prefixes; no position tables.
   std::vector<ExpectedTensor> expectedTensors() const;
+
+  bool operator==(const MotionModuleConfig&) const = default;
 };
 
 }  // namespace sm::models

@@ -1,5 +1,7 @@
 #include "core/models/unet/unet_config.h"
 
+#include <algorithm>
+
 #include "core/models/config_json.h"
 #include "core/util/error.h"
 
@@ -80,6 +82,47 @@ UNetConfig UNetConfig::fromJson(const nlohmann::json& json, const std::string& p
   return config;
 }
 
+nlohmann::json UNetConfig::toJson() const {
+  // diffusers writes one head count for all blocks as a plain number (SD 1.5: 8).
+  const bool sameHeads = std::all_of(attention_head_dim.begin(), attention_head_dim.end(),
+                                     [&](int h) { return h == attention_head_dim.front(); });
+  nlohmann::json heads = sameHeads && !attention_head_dim.empty() ? nlohmann::json(attention_head_dim.front())
+                                                                  : nlohmann::json(attention_head_dim);
+  return {{"_class_name", "UNet2DConditionModel"},
+          {"_diffusers_version", "0.35.2"},
+          {"act_fn", "silu"},
+          {"attention_head_dim", heads},
+          {"block_out_channels", block_out_channels},
+          {"center_input_sample", false},
+          {"class_embed_type", nullptr},
+          {"conv_in_kernel", 3},
+          {"conv_out_kernel", 3},
+          {"cross_attention_dim", cross_attention_dim},
+          {"down_block_types", down_block_types},
+          {"downsample_padding", 1},
+          {"dropout", 0.0},
+          {"dual_cross_attention", false},
+          {"flip_sin_to_cos", flip_sin_to_cos},
+          {"freq_shift", freq_shift},
+          {"in_channels", in_channels},
+          {"layers_per_block", layers_per_block},
+          {"mid_block_scale_factor", 1},
+          {"mid_block_type", mid_block_type},
+          {"norm_eps", norm_eps},
+          {"norm_num_groups", norm_num_groups},
+          {"num_attention_heads", nullptr},
+          {"num_class_embeds", nullptr},
+          {"only_cross_attention", false},
+          {"out_channels", out_channels},
+          {"resnet_time_scale_shift", "default"},
+          {"sample_size", sample_size},
+          {"time_embedding_type", "positional"},
+          {"transformer_layers_per_block", transformer_layers_per_block},
+          {"up_block_types", up_block_types},
+          {"upcast_attention", false},
+          {"use_linear_projection", use_linear_projection}};
+}
+
 UNetConfig UNetConfig::inferFromWeights(const io::StateDictIndex& w) {
   UNetConfig config;
   config.in_channels = static_cast<int>(dimOf(w, "conv_in.weight", 1));
@@ -143,6 +186,18 @@ bool UNetConfig::hasCrossAttention(size_t i) const {
 }
 bool UNetConfig::upHasCrossAttention(size_t i) const {
   return up_block_types.at(i).find("CrossAttn") != std::string::npos;
+}
+
+io::LdmUNetLayout UNetConfig::ldmLayout() const {
+  validate();
+  io::LdmUNetLayout layout;
+  layout.levels = static_cast<int>(block_out_channels.size());
+  layout.layersPerBlock = layers_per_block;
+  for (size_t i = 0; i < block_out_channels.size(); ++i) {
+    layout.downHasAttention.push_back(hasCrossAttention(i));
+    layout.upHasAttention.push_back(upHasCrossAttention(i));
+  }
+  return layout;
 }
 
 std::vector<ExpectedTensor> UNetConfig::expectedTensors() const {

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "core/io/key_maps/ldm_unet.h"
 #include "core/io/state_dict_index.h"
 #include "core/models/expected_tensor.h"
 
@@ -31,6 +32,9 @@ struct UNetConfig {
   int sample_size = 64;
 
   static UNetConfig fromJson(const nlohmann::json& json, const std::string& pathForErrors);
+  /// A diffusers config.json ("_class_name": "UNet2DConditionModel") with
+  /// diffusers' defaults for the fields this config does not hold; fromJson reads it back equal.
+  nlohmann::json toJson() const;
   /// Infers the sizes from diffusers-named weights. The head count is not
   /// visible in weights: it keeps SD's value (8; 64-wide heads for SD 2).
   /// Norm groups: see inferNormGroups.
@@ -42,6 +46,10 @@ struct UNetConfig {
   int timeEmbeddingDim() const { return block_out_channels.at(0) * 4; }
   /// Every tensor of the model in diffusers naming.
   std::vector<ExpectedTensor> expectedTensors() const;
+  /// The block layout an LDM checkpoint of this UNet has (io/key_maps/ldm_export.h).
+  io::LdmUNetLayout ldmLayout() const;
+
+  bool operator==(const UNetConfig&) const = default;
 };
 
 }  // namespace sm::models

@@ -41,6 +41,30 @@ VAEConfig VAEConfig::fromJson(const nlohmann::json& json, const std::string& pat
   return config;
 }
 
+nlohmann::json VAEConfig::toJson() const {
+  const size_t levels = block_out_channels.size();
+  return {{"_class_name", "AutoencoderKL"},
+          {"_diffusers_version", "0.35.2"},
+          {"act_fn", "silu"},
+          {"block_out_channels", block_out_channels},
+          {"down_block_types", std::vector<std::string>(levels, "DownEncoderBlock2D")},
+          {"force_upcast", true},
+          {"in_channels", in_channels},
+          {"latent_channels", latent_channels},
+          {"latents_mean", nullptr},
+          {"latents_std", nullptr},
+          {"layers_per_block", layers_per_block},
+          {"mid_block_add_attention", mid_block_add_attention},
+          {"norm_num_groups", norm_num_groups},
+          {"out_channels", out_channels},
+          {"sample_size", sample_size},
+          {"scaling_factor", scaling_factor},
+          {"shift_factor", nullptr},
+          {"up_block_types", std::vector<std::string>(levels, "UpDecoderBlock2D")},
+          {"use_post_quant_conv", true},
+          {"use_quant_conv", true}};
+}
+
 VAEConfig VAEConfig::inferFromWeights(const io::StateDictIndex& w) {
   VAEConfig config;
   auto dim = [&](const std::string& key, size_t axis) {

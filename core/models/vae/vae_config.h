@@ -21,10 +21,14 @@ struct VAEConfig {
   bool mid_block_add_attention = true;
 
   static VAEConfig fromJson(const nlohmann::json& json, const std::string& pathForErrors);
+  /// A diffusers config.json ("_class_name": "AutoencoderKL"); fromJson reads it back equal.
+  nlohmann::json toJson() const;
   /// Sizes from diffusers-named weights (norm groups: see inferNormGroups).
   static VAEConfig inferFromWeights(const io::StateDictIndex& weights);
   void validate() const;
   std::vector<ExpectedTensor> expectedTensors() const;
+
+  bool operator==(const VAEConfig&) const = default;
 };
 
 }  // namespace sm::models
