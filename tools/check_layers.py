@@ -23,9 +23,10 @@ wish; to move a folder, change the code first, then this table.
   7  core/datasets    frozen-video datasets, sampled through a pipeline
   8  core/training    the Still-Moving trainers, built on a pipeline's models
                       and on the datasets
-  9  core/toyworld    the toy world's models trained from nothing, its demo
- 10  core/worker      the compute worker (one per device): the job queue and
+  9  core/worker      the compute worker (one per device): the job queue and
                       the loaded models, running generation, datasets, training
+ 10  core/toyworld    the toy world's models trained from nothing, its demo:
+                      jobs built from the worker's jobs
  11  ui               the Qt Studio
  12  app              the two executables
 
@@ -61,8 +62,8 @@ LAYERS = [
     (6, "core/pipelines"),
     (7, "core/datasets"),
     (8, "core/training"),
-    (9, "core/toyworld"),
-    (10, "core/worker"),
+    (9, "core/worker"),
+    (10, "core/toyworld"),
     (11, "ui"),
     (12, "app"),
 ]

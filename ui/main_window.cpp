@@ -10,6 +10,7 @@
 #include <QToolButton>
 
 #include "core/engine/runtime.h"
+#include "core/toyworld/toy_model_files.h"
 #include "ui/panels/generate_panel.h"
 #include "ui/panels/model_panel.h"
 #include "ui/panels/queue_panel.h"
@@ -95,6 +96,10 @@ MainWindow::MainWindow(QWidget* parent)
     set(&GeneratePanel::setSpatialAdapters, s.spatialAdapters);
     tabs->setCurrentWidget(generate_);
   });
+  // No models configured yet: the toy world, so the first Generate makes a real video.
+  if (const auto toy = toyworld::shippedToyWorld())
+    generate_->useToyWorld(QString::fromStdString(toy->base().string()),
+                           QString::fromStdString(toy->motionModule().string()));
   updateStatus();
   resize(1100, 720);
 }
@@ -103,6 +108,15 @@ void MainWindow::buildMenus() {
   QMenu* file = menuBar()->addMenu(tr("&File"));
   file->addAction(tr("Open Model &File..."), QKeySequence::Open, this, &MainWindow::openModelFile);
   file->addAction(tr("Open Model F&older..."), this, &MainWindow::openModelFolder);
+  file->addAction(tr("Use the &Toy World"), this, [this] {
+    const auto toy = toyworld::shippedToyWorld();
+    if (!toy) {
+      showError(tr("No toy world"), tr("The toy world's models were not found (resources/toyworld, or $SM_TOYWORLD)."));
+      return;
+    }
+    generate_->useToyWorld(QString::fromStdString(toy->base().string()),
+                           QString::fromStdString(toy->motionModule().string()));
+  });
   file->addSeparator();
   file->addAction(tr("&Quit"), QKeySequence::Quit, qApp, &QApplication::quit);
   QMenu* edit = menuBar()->addMenu(tr("&Edit"));

@@ -11,6 +11,7 @@
 
 #include "app/cli/common_options.h"
 #include "app/cli/dataset_command.h"
+#include "app/cli/demo_command.h"
 #include "app/cli/exit_codes.h"
 #include "app/cli/generate_command.h"
 #include "app/cli/help_formatter.h"
@@ -40,6 +41,8 @@ commands:
   train motion-adapter|spatial-adapters --base PATH --motion-module PATH --dataset DIR --out FILE
                              Still-Moving training with progress, loss, checkpoints
                              and --resume (stillmoving train --help)
+  demo [--out DIR] [--train]  Still-Moving against its baselines on the shipped toy
+                             world: MP4s, a contact sheet and a results table
   world images|videos|train --out DIR
                              the toy world: samples with captions, or retrain its
                              models from nothing (stillmoving world --help)
@@ -87,6 +90,7 @@ int run(int argc, char** argv) {
   const DatasetCommand dataset(root);
   const TrainCommand train(root);
   const WorldCommand world(root);
+  const DemoCommand demo(root);
   CLI::App* version = root.add_subcommand("version");
   setHelp(*version, "usage: stillmoving version\n\nPrints the version.\n", 0);
   CLI::App* help = root.add_subcommand("help");
@@ -119,6 +123,7 @@ int run(int argc, char** argv) {
     if (dataset.chosen()) return runDataset(dataset.parse(), cancelOnInterrupt());
     if (train.chosen()) return runTrain(train.parse(), cancelOnInterrupt());
     if (world.chosen()) return runWorld(world.parse(), cancelOnInterrupt());
+    if (demo.chosen()) return runDemo(demo.parse(), cancelOnInterrupt());
   } catch (const HelpRequest& request) {
     std::cout << request.text;
     return request.status;

@@ -1,29 +1,20 @@
 #include "app/cli/world_command.h"
 
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "app/cli/exit_codes.h"
 #include "app/cli/help_formatter.h"
 #include "app/cli/progress_bar.h"
 #include "app/cli/usage_error.h"
-#include "core/datasets/dataset_folder.h"
-#include "core/toyworld/toy_configs.h"
-#include "core/toyworld/world_batches.h"
+#include "core/toyworld/world_samples.h"
 #include "core/toyworld/world_training.h"
-#include "core/util/atomic_file.h"
-#include "core/video/video_writer.h"
 #include "core/worker/compute_worker.h"
 #include "core/worker/jobs.h"
-#include "core/world/world_scene.h"
 
 namespace sm::cli {
 namespace {
-
-namespace fs = std::filesystem;
 
 constexpr const char* kWorldUsage =
     R"(usage: stillmoving world images --out DIR [--count N] [--seed S]
@@ -52,37 +43,6 @@ std::string stageList() {
   std::string out;
   for (const auto& s : toyworld::worldStageNames()) out += (out.empty() ? "" : ", ") + s;
   return out + ".\n";
-}
-
-void writeSamples(const WorldInvocation& w, jobs::JobContext& job) {
-  fs::create_directories(w.out);
-  std::string lines;
-  job.beginStage(w.kind == WorldInvocation::Kind::Images ? "images" : "videos", w.count);
-  for (int64_t i = 0; i < w.count; ++i) {
-    job.throwIfCancelled();
-    const world::Scene scene = world::sampleScene(w.seed, static_cast<uint64_t>(i));
-    const std::string key = datasets::sampleKey(static_cast<size_t>(i));
-    const bool images = w.kind == WorldInvocation::Kind::Images;
-    const std::string caption = world::caption(scene, !images);
-    const std::string file = key + (images ? ".png" : ".mp4");
-    if (images)
-      datasets::writePng((fs::path(w.out) / file).string(),
-                         world::drawImage(scene, toyworld::pictureTime(i), toyworld::kImageSize));
-    else
-      video::writeVideo((fs::path(w.out) / file).string(),
-                        world::drawVideo(scene, toyworld::kFrames, toyworld::kImageSize, toyworld::kFps));
-    util::writeFileAtomically((fs::path(w.out) / (key + ".txt")).string(), caption + "\n");
-    const nlohmann::json line{{"file", file},
-                              {"caption", caption},
-                              {"shape", world::shapeNames()[static_cast<size_t>(scene.shape)]},
-                              {"color", world::colorNames()[static_cast<size_t>(scene.color)]},
-                              {"background", world::backgroundNames()[static_cast<size_t>(scene.background)]},
-                              {"motion", world::motionNames()[static_cast<size_t>(scene.motion)]}};
-    lines += line.dump() + "\n";
-    job.progress(i + 1);
-  }
-  util::writeFileAtomically((fs::path(w.out) / "captions.jsonl").string(), lines);
-  std::cout << w.out << "\n";
 }
 
 }  // namespace
@@ -128,7 +88,10 @@ int runWorld(const WorldInvocation& w, std::shared_ptr<jobs::CancelToken> cancel
   const jobs::JobListener listener = stderrProgress(w.quiet);
   jobs::JobContext job(listener, cancel);
   if (w.kind != WorldInvocation::Kind::Train) {
-    writeSamples(w, job);
+    toyworld::writeWorldSamples(
+        w.out, w.kind == WorldInvocation::Kind::Images ? toyworld::SampleKind::Pictures : toyworld::SampleKind::Videos,
+        w.count, w.seed, job);
+    std::cout << w.out << "\n";
     return kExitOk;
   }
   toyworld::WorldTrainingRequest request;
@@ -140,7 +103,9 @@ int runWorld(const WorldInvocation& w, std::shared_ptr<jobs::CancelToken> cancel
   spec.title = "world train";
   spec.listener = listener;
   spec.cancel = cancel;
-  spec.work = [&](pipelines::ModelCache&, jobs::JobContext& context) { toyworld::trainWorld(request, context); };
+  spec.work = [&](pipelines::ModelCache& models, jobs::JobContext& context) {
+    toyworld::trainWorld(request, models, context);
+  };
   worker::runAndWait(computeWorker, std::move(spec));
   std::cout << w.out << "\n";
   return kExitOk;

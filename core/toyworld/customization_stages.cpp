@@ -102,7 +102,7 @@ void trainObjectStage(const WorldFolder& folder, const StageOptions& options, jo
   TrainingLoopSpec spec;
   spec.stage = "object (DreamBooth)";
   spec.checkpointPath = folder.checkpoint("object").string();
-  spec.steps = scaledSteps(300, options);
+  spec.steps = scaledSteps(200, options);
   spec.checkpointEvery = 100;
   spec.learningRate = 1e-4;
   spec.warmupSteps = 20;
@@ -142,7 +142,7 @@ void trainStyleStage(const WorldFolder& folder, const StageOptions& options, job
   TrainingLoopSpec spec;
   spec.stage = "style (LoRA)";
   spec.checkpointPath = folder.checkpoint("style").string();
-  spec.steps = scaledSteps(300, options);
+  spec.steps = scaledSteps(200, options);
   spec.checkpointEvery = 100;
   spec.learningRate = 1e-3;
   spec.warmupSteps = 20;

@@ -51,7 +51,7 @@ void trainEvaluatorStage(const WorldFolder& folder, const StageOptions& options,
   TrainingLoopSpec spec;
   spec.stage = "evaluator";
   spec.checkpointPath = folder.checkpoint("evaluator").string();
-  spec.steps = scaledSteps(1500, options);
+  spec.steps = scaledSteps(600, options);
   spec.checkpointEvery = 250;
   spec.learningRate = 1e-3;
   spec.warmupSteps = 100;

@@ -44,7 +44,7 @@ void trainMotionModuleStage(const WorldFolder& folder, const StageOptions& optio
   TrainingLoopSpec spec;
   spec.stage = "motion module";
   spec.checkpointPath = folder.checkpoint("motion").string();
-  spec.steps = scaledSteps(2500, options);
+  spec.steps = scaledSteps(1000, options);
   spec.checkpointEvery = 250;
   spec.learningRate = 3e-4;
   spec.warmupSteps = 100;

@@ -5,13 +5,23 @@
 #include <cstdint>
 
 #include "core/jobs/job.h"
+#include "core/toyworld/customizations.h"
 #include "core/toyworld/stage_files.h"
+#include "core/toyworld/toy_model_files.h"
+#include "core/training/training_settings.h"
+
+namespace sm::pipelines {
+class ModelCache;
+}
 
 namespace sm::toyworld {
 
 struct StageOptions {
   /// Multiplies every stage's step count (1: the shipped models; tests use tiny values).
   double stepScale = 1.0;
+  /// The compute worker's models, for the stages built on the worker's jobs
+  /// (datasets, Motion and Spatial Adapter training). Required by those.
+  pipelines::ModelCache* models = nullptr;
 };
 
 int64_t scaledSteps(int64_t steps, const StageOptions& options);
@@ -29,5 +39,29 @@ void trainEvaluatorStage(const WorldFolder& folder, const StageOptions& options,
 void trainObjectStage(const WorldFolder& folder, const StageOptions& options, jobs::JobContext& job);
 void trainStyleStage(const WorldFolder& folder, const StageOptions& options, jobs::JobContext& job);
 void trainMotionModuleStage(const WorldFolder& folder, const StageOptions& options, jobs::JobContext& job);
+/// The trained models in the formats artists have, into root/models: base/
+/// (diffusers), base.safetensors (LDM single file), motion_module/ (diffusers
+/// MotionAdapter), toy_object.safetensors (LDM), sks_style_lora.safetensors
+/// (kohya), evaluator/, references/ (the customizations' five pictures each).
+void exportModelsStage(const WorldFolder& folder, const StageOptions& options, jobs::JobContext& job);
+/// Still-Moving on the exported files, through the worker's own jobs: the
+/// Motion Adapter on frozen videos of the base, then Spatial Adapters for the
+/// object and for the style (frozen videos of each + world videos as the prior).
+void trainMotionAdapterStage(const WorldFolder& folder, const StageOptions& options, jobs::JobContext& job);
+/// One Spatial Adapters training on a toy world's files (the stages' and the demo's):
+/// world videos and the prior dataset in workDir (kept when there), the
+/// customization's frozen dataset, then the training (resumed from checkpointDir).
+struct SpatialAdapterRun {
+  ToyModelFiles files;
+  std::filesystem::path workDir;
+  CustomizationKind kind = CustomizationKind::Object;
+  int steps = 300;
+  std::filesystem::path output;
+  std::filesystem::path checkpointDir;
+};
+training::TrainingSummary trainToySpatialAdapters(const SpatialAdapterRun& run, pipelines::ModelCache& cache,
+                                                  jobs::JobContext& job);
+void trainObjectSpatialStage(const WorldFolder& folder, const StageOptions& options, jobs::JobContext& job);
+void trainStyleSpatialStage(const WorldFolder& folder, const StageOptions& options, jobs::JobContext& job);
 
 }  // namespace sm::toyworld

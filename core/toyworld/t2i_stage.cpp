@@ -35,7 +35,7 @@ void trainTextToImageStage(const WorldFolder& folder, const StageOptions& option
   TrainingLoopSpec spec;
   spec.stage = "T2I";
   spec.checkpointPath = folder.checkpoint("t2i").string();
-  spec.steps = scaledSteps(4000, options);
+  spec.steps = scaledSteps(2500, options);
   spec.checkpointEvery = 250;
   spec.learningRate = 3e-4;
   spec.warmupSteps = 200;

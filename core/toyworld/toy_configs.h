@@ -15,6 +15,9 @@ namespace sm::toyworld {
 inline constexpr int kImageSize = 64;
 inline constexpr int kFrames = 16;
 inline constexpr double kFps = 8.0;
+/// Frames of the Motion and Spatial Adapters' training videos (fewer than
+/// generated: the adapters learn per-frame appearance and stillness, not long motion).
+inline constexpr int kFramesForAdapters = 8;
 /// SD 1.5's factor: the toy VAE's latents are rescaled after training so it holds.
 inline constexpr double kScalingFactor = 0.18215;
 

@@ -38,7 +38,7 @@ void trainVaeStage(const WorldFolder& folder, const StageOptions& options, jobs:
   TrainingLoopSpec spec;
   spec.stage = "VAE";
   spec.checkpointPath = folder.checkpoint("vae").string();
-  spec.steps = scaledSteps(3000, options);
+  spec.steps = scaledSteps(1200, options);
   spec.checkpointEvery = 250;
   spec.learningRate = 5e-4;
   spec.warmupSteps = 100;

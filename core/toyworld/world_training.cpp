@@ -4,6 +4,7 @@
 #include <functional>
 #include <utility>
 
+#include "core/toyworld/report.h"
 #include "core/util/error.h"
 
 namespace sm::toyworld {
@@ -19,6 +20,11 @@ const std::vector<std::pair<std::string, StageFunction>>& stages() {
       {"motion", trainMotionModuleStage},
       {"object", trainObjectStage},
       {"style", trainStyleStage},
+      {"export", exportModelsStage},
+      {"motion_adapter", trainMotionAdapterStage},
+      {"spatial_object", trainObjectSpatialStage},
+      {"spatial_style", trainStyleSpatialStage},
+      {"report", reportStage},
   };
   return list;
 }
@@ -34,7 +40,9 @@ const std::vector<std::string>& worldStageNames() {
   return names;
 }
 
-void trainWorld(const WorldTrainingRequest& request, jobs::JobContext& job) {
+void trainWorld(const WorldTrainingRequest& request, pipelines::ModelCache& models, jobs::JobContext& job) {
+  StageOptions options = request.options;
+  options.models = &models;
   for (const auto& name : request.only)
     if (std::find(worldStageNames().begin(), worldStageNames().end(), name) == worldStageNames().end())
       throw ConfigError("unknown world stage '" + name + "'; the stages are the names listed by --help");
@@ -47,7 +55,7 @@ void trainWorld(const WorldTrainingRequest& request, jobs::JobContext& job) {
       continue;
     }
     job.info("world: stage " + name);
-    run(folder, request.options, job);
+    run(folder, options, job);
   }
 }
 

@@ -21,6 +21,6 @@ struct WorldTrainingRequest {
 };
 
 /// Throws ConfigError for an unknown stage name, sm::Cancelled when cancelled.
-void trainWorld(const WorldTrainingRequest& request, jobs::JobContext& job);
+void trainWorld(const WorldTrainingRequest& request, pipelines::ModelCache& models, jobs::JobContext& job);
 
 }  // namespace sm::toyworld

@@ -288,8 +288,9 @@ Pose poseAt(const Scene& s, double t) {
     case Motion::Grow: p.radius *= 1 + 0.7 * t; break;
     case Motion::Orbit: {
       const double a = 2 * kPi * (t + s.phase);
-      p.x += 0.2 * std::cos(a) - 0.2 * std::cos(2 * kPi * s.phase);
-      p.y += 0.2 * std::sin(a) - 0.2 * std::sin(2 * kPi * s.phase);
+      // Around the sampled centre, so the whole circle stays inside the picture.
+      p.x += 0.2 * std::cos(a);
+      p.y += 0.2 * std::sin(a);
       break;
     }
     case Motion::Fall: p.y += 0.45 * t * t; break;

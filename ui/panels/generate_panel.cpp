@@ -213,6 +213,23 @@ void GeneratePanel::setMotionAdapter(const QString& path) { motionAdapter_->setT
 void GeneratePanel::setSpatialAdapters(const QString& path) { spatialAdapters_->setText(path); }
 void GeneratePanel::setPrompt(const QString& prompt) { prompt_->setPlainText(prompt); }
 
+void GeneratePanel::useToyWorld(const QString& base, const QString& motionModule) {
+  base_->setText(base);
+  motion_->setText(motionModule);
+  custom_->clear();
+  motionAdapter_->clear();
+  spatialAdapters_->clear();
+  prompt_->setPlainText(QStringLiteral("a red star bouncing on a gray background"));
+  width_->setValue(64);
+  height_->setValue(64);
+  frames_->setValue(16);
+  steps_->setValue(20);
+  cfg_->setValue(5.0);
+  status_->setText(
+      tr("The toy world is selected (64x64 shapes that move): press Generate, or open your own "
+         "SD 1.5 and AnimateDiff files."));
+}
+
 pipelines::ModelSet GeneratePanel::sources() const {
   pipelines::ModelSet s;
   s.base = base_->text().trimmed().toStdString();

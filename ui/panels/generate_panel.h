@@ -36,6 +36,9 @@ class GeneratePanel : public QWidget {
   void setMotionAdapter(const QString& path);
   void setSpatialAdapters(const QString& path);
   void setPrompt(const QString& prompt);
+  /// Selects the shipped toy world: its base and motion module, a prompt of its
+  /// world and its picture size, so that Generate makes a real video at once.
+  void useToyWorld(const QString& base, const QString& motionModule);
   /// The request and sources the form describes now.
   pipelines::GenerationRequest request() const;
   pipelines::ModelSet sources() const;

@@ -1,0 +1,189 @@
+#include "core/toyworld/demo.h"
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "core/datasets/dataset_folder.h"
+#include "core/toyworld/evaluator.h"
+#include "core/toyworld/stages.h"
+#include "core/toyworld/world_batches.h"
+#include "core/util/atomic_file.h"
+#include "core/util/error.h"
+#include "core/video/video_reader.h"
+#include "core/video/video_writer.h"
+#include "core/worker/jobs.h"
+#include "core/world/motion_metrics.h"
+
+namespace sm::toyworld {
+namespace {
+
+namespace fs = std::filesystem;
+
+torch::Tensor clipPixels(const video::VideoClip& clip) { return clipToTensor(clip); }
+
+torch::Tensor referencePixels(const ToyModelFiles& files) {
+  std::vector<torch::Tensor> out;
+  for (const auto& path : datasets::listImages(files.references("object").string())) {
+    // The references are PNGs written by the export stage; read them back through FFmpeg's reader.
+    out.push_back(clipToTensor(video::readVideo(path)).squeeze(0));
+  }
+  if (out.empty()) throw ConfigError(files.references("object").string() + ": no reference pictures");
+  return torch::stack(out);
+}
+
+/// Rows = methods, columns = frames, a label strip on the left.
+video::Frame contactSheet(const std::vector<std::pair<std::string, video::VideoClip>>& rows, int cell) {
+  const int label = 200;
+  const int frames = static_cast<int>(rows.front().second.frames.size());
+  cv::Mat sheet(static_cast<int>(rows.size()) * (cell + 2), label + frames * (cell + 2), CV_8UC3,
+                cv::Scalar(24, 24, 24));
+  for (size_t r = 0; r < rows.size(); ++r) {
+    const int y = static_cast<int>(r) * (cell + 2);
+    cv::putText(sheet, rows[r].first, cv::Point(6, y + cell / 2 + 5), cv::FONT_HERSHEY_SIMPLEX, 0.45,
+                cv::Scalar(235, 235, 235), 1, cv::LINE_AA);
+    for (int f = 0; f < frames; ++f) {
+      const video::Frame& frame = rows[r].second.frames[static_cast<size_t>(f)];
+      cv::Mat img(frame.height, frame.width, CV_8UC3, const_cast<uint8_t*>(frame.rgb.data()));
+      cv::Mat scaled;
+      cv::resize(img, scaled, cv::Size(cell, cell), 0, 0, cv::INTER_NEAREST);
+      scaled.copyTo(sheet(cv::Rect(label + f * (cell + 2), y, cell, cell)));
+    }
+  }
+  video::Frame out;
+  out.width = sheet.cols;
+  out.height = sheet.rows;
+  out.rgb.assign(sheet.data, sheet.data + sheet.total() * 3);
+  return out;
+}
+
+std::string fixed(double v, int digits) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+}  // namespace
+
+DemoResult runDemo(const DemoRequest& request, pipelines::ModelCache& cache, jobs::JobContext& job) {
+  const auto start = std::chrono::steady_clock::now();
+  const std::optional<ToyModelFiles> found = request.models ? request.models : shippedToyWorld();
+  if (!found)
+    throw ConfigError(
+        "no toy world found: set SM_TOYWORLD to a folder made by `stillmoving world train` "
+        "(its models/ folder), or run from the source tree (resources/toyworld)");
+  const ToyModelFiles files = *found;
+  fs::create_directories(request.out);
+
+  std::string spatialAdapters = files.objectSpatialAdapters().string();
+  if (request.train) {
+    job.info("demo: training the object's Spatial Adapters (--train)");
+    const fs::path work = request.out / "training";
+    SpatialAdapterRun run{files,
+                          work,
+                          CustomizationKind::Object,
+                          request.trainSteps,
+                          work / "spatial_adapters_object.safetensors",
+                          work / "checkpoints"};
+    spatialAdapters = trainToySpatialAdapters(run, cache, job).output;
+  }
+
+  pipelines::ModelSet base;
+  base.base = files.base().string();
+  base.motionModule = files.motionModule().string();
+  base.tokenizer = files.tokenizer().string();
+  pipelines::ModelSet naive = base;
+  naive.custom = files.object().string();
+  pipelines::ModelSet interpolation = naive;
+  interpolation.interpolation = static_cast<float>(request.interpolation);
+  pipelines::ModelSet stillMoving = naive;
+  stillMoving.spatialAdapters = spatialAdapters;
+  stillMoving.motionAdapter = files.motionAdapter().string();
+
+  struct Method {
+    std::string method, label, file;
+    pipelines::ModelSet models;
+    double motionScale;
+  };
+  const std::vector<Method> methods{
+      {"base", "base T2V", "base.mp4", base, 0.0},
+      {"naive_injection", "naive injection", "naive_injection.mp4", naive, 0.0},
+      {"interpolation", "interpolation l=" + fixed(request.interpolation, 1), "interpolation.mp4", interpolation, 0.0},
+      {"still_moving", "Still-Moving a=-1", "still_moving_a-1.mp4", stillMoving, -1.0},
+      {"still_moving", "Still-Moving a=0", "still_moving_a0.mp4", stillMoving, 0.0},
+      {"still_moving", "Still-Moving a=1", "still_moving_a1.mp4", stillMoving, 1.0},
+  };
+
+  Evaluator evaluator = loadEvaluator(files.evaluator());
+  const torch::Tensor references = evaluator.images(referencePixels(files));
+  const torch::Tensor promptEmbedding = evaluator.texts({request.prompt});
+
+  DemoResult result;
+  std::vector<std::pair<std::string, video::VideoClip>> sheetRows;
+  for (const Method& m : methods) {
+    job.info("demo: " + m.label);
+    worker::GenerateJob g;
+    g.models = m.models;
+    g.dtype = "fp32";
+    g.request.prompt = request.prompt;
+    g.request.frames = request.frames;
+    g.request.width = g.request.height = request.size;
+    g.request.steps = request.steps;
+    g.request.guidance = request.guidance;
+    g.request.seed = request.seed;
+    g.request.motionScale = m.motionScale;
+    const worker::GeneratedVideos videos = worker::runGenerate(cache, g, job);
+    const video::VideoClip& clip = videos.clips.front();
+    video::writeVideo((request.out / m.file).string(), clip);
+    const torch::Tensor frames = evaluator.images(clipPixels(clip));
+    DemoRow row;
+    row.method = m.method;
+    row.label = m.label;
+    row.motionScale = m.motionScale;
+    row.video = m.file;
+    row.fidelity = frames.matmul(references.t()).mean().item<double>();
+    row.adherence = frames.matmul(promptEmbedding.t()).mean().item<double>();
+    row.motion = world::meanFlowMagnitude(clip);
+    result.rows.push_back(row);
+    sheetRows.emplace_back(m.label, clip);
+  }
+
+  result.contactSheet = request.out / "contact_sheet.png";
+  datasets::writePng(result.contactSheet.string(), contactSheet(sheetRows, 64));
+  nlohmann::json rows = nlohmann::json::array();
+  std::string md =
+      "| method | motion scale | fidelity (CLIP-I) | adherence (CLIP-T) | motion (px/frame) | video |\n"
+      "|---|---|---|---|---|---|\n";
+  for (const auto& r : result.rows) {
+    rows.push_back({{"method", r.method},
+                    {"label", r.label},
+                    {"motion_scale", r.motionScale},
+                    {"video", r.video},
+                    {"fidelity", r.fidelity},
+                    {"adherence", r.adherence},
+                    {"motion", r.motion}});
+    md += "| " + r.label + " | " + (r.method == "still_moving" ? fixed(r.motionScale, 0) : "-") + " | " +
+          fixed(r.fidelity, 3) + " | " + fixed(r.adherence, 3) + " | " + fixed(r.motion, 3) + " | " + r.video + " |\n";
+  }
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const nlohmann::json doc{{"prompt", request.prompt},
+                           {"seed", request.seed},
+                           {"frames", request.frames},
+                           {"size", request.size},
+                           {"steps", request.steps},
+                           {"guidance", request.guidance},
+                           {"trained_spatial_adapters", request.train},
+                           {"seconds", result.seconds},
+                           {"rows", rows}};
+  result.json = request.out / "results.json";
+  result.markdown = request.out / "results.md";
+  util::writeFileAtomically(result.json.string(), doc.dump(2) + "\n");
+  util::writeFileAtomically(result.markdown.string(),
+                            "Prompt: \"" + request.prompt + "\", seed " + std::to_string(request.seed) + "\n\n" + md);
+  return result;
+}
+
+}  // namespace sm::toyworld
