@@ -1,0 +1,126 @@
+// `stillmoving world train` end to end at one step per stage: every stage
+// runs, resumes as done, exports files the normal loaders read in both
+// layouts, and the demo on them writes every method's video, the contact
+// sheet and a results table.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "core/pipelines/model_cache.h"
+#include "core/toyworld/demo.h"
+#include "core/toyworld/toy_model_files.h"
+#include "core/toyworld/world_training.h"
+#include "core/video/video_reader.h"
+#include "core/util/error.h"
+#include "core/worker/jobs.h"
+#include "tests/temp_dir.h"
+
+namespace sm::toyworld {
+namespace {
+
+namespace fs = std::filesystem;
+
+class WorldTraining : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new test::TempDir("world");
+    WorldTrainingRequest request;
+    request.workDir = dir_->path();
+    request.options.stepScale = 1e-6;  // one step per stage
+    pipelines::ModelCache cache("cpu");
+    trainWorld(request, cache, jobs::silentJob());
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    dir_ = nullptr;
+  }
+  static ToyModelFiles files() { return ToyModelFiles{dir_->path() / "models"}; }
+  static test::TempDir* dir_;
+};
+test::TempDir* WorldTraining::dir_ = nullptr;
+
+TEST_F(WorldTraining, EveryStageLeavesItsRecordAndARerunSkipsThem) {
+  for (const auto& stage : worldStageNames())
+    EXPECT_TRUE(fs::exists(dir_->path() / "records" / (stage + ".json"))) << stage;
+  const auto before = fs::last_write_time(dir_->path() / "models" / "base.safetensors");
+  WorldTrainingRequest request;
+  request.workDir = dir_->path();
+  request.options.stepScale = 1e-6;
+  pipelines::ModelCache cache("cpu");
+  trainWorld(request, cache, jobs::silentJob());
+  EXPECT_EQ(fs::last_write_time(dir_->path() / "models" / "base.safetensors"), before);
+}
+
+TEST_F(WorldTraining, UnknownStagesAreRefusedByName) {
+  WorldTrainingRequest request;
+  request.workDir = dir_->path();
+  request.only = {"vea"};
+  pipelines::ModelCache cache("cpu");
+  try {
+    trainWorld(request, cache, jobs::silentJob());
+    FAIL() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("vea"), std::string::npos);
+  }
+}
+
+TEST_F(WorldTraining, ExportedModelsGenerateInBothLayouts) {
+  const ToyModelFiles f = files();
+  ASSERT_TRUE(f.hasBase());
+  pipelines::ModelCache cache("cpu");
+  std::vector<video::VideoClip> clips;
+  for (const fs::path& base : {f.base(), f.baseSingleFile()}) {
+    worker::GenerateJob job;
+    job.models.base = base.string();
+    job.models.motionModule = f.motionModule().string();
+    job.models.tokenizer = f.tokenizer().string();
+    job.dtype = "fp32";
+    job.request.prompt = "a red star bouncing on a gray background";
+    job.request.width = job.request.height = 64;
+    job.request.frames = 4;
+    job.request.steps = 4;
+    job.request.seed = 3;
+    clips.push_back(worker::runGenerate(cache, job, jobs::silentJob()).clips.front());
+  }
+  ASSERT_EQ(clips[0].frames.size(), 4u);
+  EXPECT_EQ(clips[0].frames[0].width, 64);
+  // fp16 files either way: the two layouts hold the same weights, so the same video.
+  EXPECT_EQ(clips[0].frames[2].rgb, clips[1].frames[2].rgb);
+  for (const fs::path& p : {f.object(), f.styleLora(), f.motionAdapter(), f.objectSpatialAdapters(),
+                            f.styleSpatialAdapters(), f.evaluator()})
+    EXPECT_TRUE(fs::exists(p)) << p;
+  EXPECT_EQ(std::distance(fs::directory_iterator(f.references("object")), fs::directory_iterator{}), 10);
+}
+
+TEST_F(WorldTraining, TheDemoWritesEveryMethodAndItsTable) {
+  DemoRequest request;
+  request.models = files();
+  request.out = dir_->path() / "demo";
+  request.frames = 4;
+  request.steps = 2;
+  pipelines::ModelCache cache("cpu");
+  const DemoResult result = runDemo(request, cache, jobs::silentJob());
+  ASSERT_EQ(result.rows.size(), 6u);
+  const nlohmann::json doc = nlohmann::json::parse(std::ifstream(result.json));
+  std::set<std::string> methods;
+  for (const auto& row : doc.at("rows")) {
+    methods.insert(row.at("method").get<std::string>());
+    const auto clip = video::readVideo((request.out / row.at("video").get<std::string>()).string());
+    EXPECT_EQ(clip.frames.size(), 4u) << row.dump();
+    EXPECT_GE(row.at("motion").get<double>(), 0.0);
+    EXPECT_LE(std::abs(row.at("fidelity").get<double>()), 1.0);
+  }
+  EXPECT_EQ(methods, (std::set<std::string>{"base", "naive_injection", "interpolation", "still_moving"}));
+  const auto sheet = video::readVideo(result.contactSheet.string());
+  EXPECT_EQ(sheet.frames.size(), 1u);
+  EXPECT_GT(sheet.frames[0].width, 4 * 64);
+  std::ifstream md(result.markdown);
+  const std::string table((std::istreambuf_iterator<char>(md)), std::istreambuf_iterator<char>());
+  EXPECT_NE(table.find("Still-Moving a=-1"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sm::toyworld
