@@ -14,12 +14,12 @@ double meanFlowMagnitude(const video::VideoClip& clip);
 
 /// Flow summary of a clip, relative to the moving region.
 struct MotionFeatures {
-  double magnitude = 0;  ///< mean flow magnitude over all pixels, px/frame
+  double magnitude = 0;           ///< mean flow magnitude over all pixels, px/frame
   double meanDx = 0, meanDy = 0;  ///< mean translation of the moving pixels, summed over the clip
-  double radial = 0;      ///< mean outward component around the moving region's centroid
-  double tangential = 0;  ///< mean rotational component (positive: clockwise on screen)
-  int dySignChanges = 0;  ///< how often the vertical direction reverses (bounces)
-  double turn = 0;        ///< total turning of the translation direction, radians (orbits)
+  double radial = 0;              ///< mean outward component around the moving region's centroid
+  double tangential = 0;          ///< mean rotational component (positive: clockwise on screen)
+  int dySignChanges = 0;          ///< how often the vertical direction reverses (bounces)
+  double turn = 0;                ///< total turning of the translation direction, radians (orbits)
 };
 
 MotionFeatures motionFeatures(const video::VideoClip& clip);

@@ -13,8 +13,8 @@
 #include "core/toyworld/demo.h"
 #include "core/toyworld/toy_model_files.h"
 #include "core/toyworld/world_training.h"
-#include "core/video/video_reader.h"
 #include "core/util/error.h"
+#include "core/video/video_reader.h"
 #include "core/worker/jobs.h"
 #include "tests/temp_dir.h"
 
