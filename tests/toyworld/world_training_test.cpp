@@ -38,11 +38,13 @@ class WorldTraining : public ::testing::Test {
     dir_ = nullptr;
   }
   static ToyModelFiles files() { return ToyModelFiles{dir_->path() / "models"}; }
+
+ public:
   static test::TempDir* dir_;
 };
 test::TempDir* WorldTraining::dir_ = nullptr;
 
-TEST_F(WorldTraining, EveryStageLeavesItsRecordAndARerunSkipsThem) {
+void EveryStageLeavesItsRecordAndARerunSkipsThem(const test::TempDir* dir_, ToyModelFiles (*files)()) {
   for (const auto& stage : worldStageNames())
     EXPECT_TRUE(fs::exists(dir_->path() / "records" / (stage + ".json"))) << stage;
   const auto before = fs::last_write_time(dir_->path() / "models" / "base.safetensors");
@@ -54,7 +56,7 @@ TEST_F(WorldTraining, EveryStageLeavesItsRecordAndARerunSkipsThem) {
   EXPECT_EQ(fs::last_write_time(dir_->path() / "models" / "base.safetensors"), before);
 }
 
-TEST_F(WorldTraining, UnknownStagesAreRefusedByName) {
+void UnknownStagesAreRefusedByName(const test::TempDir* dir_, ToyModelFiles (*files)()) {
   WorldTrainingRequest request;
   request.workDir = dir_->path();
   request.only = {"vea"};
@@ -67,7 +69,7 @@ TEST_F(WorldTraining, UnknownStagesAreRefusedByName) {
   }
 }
 
-TEST_F(WorldTraining, ExportedModelsGenerateInBothLayouts) {
+void ExportedModelsGenerateInBothLayouts(const test::TempDir* dir_, ToyModelFiles (*files)()) {
   const ToyModelFiles f = files();
   ASSERT_TRUE(f.hasBase());
   pipelines::ModelCache cache("cpu");
@@ -95,7 +97,7 @@ TEST_F(WorldTraining, ExportedModelsGenerateInBothLayouts) {
   EXPECT_EQ(std::distance(fs::directory_iterator(f.references("object")), fs::directory_iterator{}), 10);
 }
 
-TEST_F(WorldTraining, TheDemoWritesEveryMethodAndItsTable) {
+void TheDemoWritesEveryMethodAndItsTable(const test::TempDir* dir_, ToyModelFiles (*files)()) {
   DemoRequest request;
   request.models = files();
   request.out = dir_->path() / "demo";
@@ -120,6 +122,26 @@ TEST_F(WorldTraining, TheDemoWritesEveryMethodAndItsTable) {
   std::ifstream md(result.markdown);
   const std::string table((std::istreambuf_iterator<char>(md)), std::istreambuf_iterator<char>());
   EXPECT_NE(table.find("Still-Moving a=-1"), std::string::npos);
+}
+
+// One test: the training above runs once per test process (ctest runs each test in its own).
+TEST_F(WorldTraining, TrainsExportsGeneratesAndDemos) {
+  {
+    SCOPED_TRACE("EveryStageLeavesItsRecordAndARerunSkipsThem");
+    EveryStageLeavesItsRecordAndARerunSkipsThem(dir_, &WorldTraining::files);
+  }
+  {
+    SCOPED_TRACE("UnknownStagesAreRefusedByName");
+    UnknownStagesAreRefusedByName(dir_, &WorldTraining::files);
+  }
+  {
+    SCOPED_TRACE("ExportedModelsGenerateInBothLayouts");
+    ExportedModelsGenerateInBothLayouts(dir_, &WorldTraining::files);
+  }
+  {
+    SCOPED_TRACE("TheDemoWritesEveryMethodAndItsTable");
+    TheDemoWritesEveryMethodAndItsTable(dir_, &WorldTraining::files);
+  }
 }
 
 }  // namespace
