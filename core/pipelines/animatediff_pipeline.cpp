@@ -139,8 +139,10 @@ torch::Tensor AnimateDiffPipeline::predictNoise(const torch::Tensor& scaledLaten
 
 torch::Tensor AnimateDiffPipeline::denoise(const GenerationRequest& request, jobs::JobContext& job) {
   request.validate();
-  if (!unet_->hasMotionModules())
-    throw ConfigError("no motion module is loaded: give an AnimateDiff motion module to make videos");
+  // Without motion modules the UNet is SD 1.5's own: fine for one picture, not for a video.
+  if (!unet_->hasMotionModules() && request.frames > 1)
+    throw ConfigError(
+        "no motion module is loaded: give an AnimateDiff motion module to make videos (or ask for 1 frame)");
   c10::InferenceMode inference;
   // The adapters' scales are this request's, for this call only.
   const adapters::ScopedAdapterScales scales(adapters_, request.adapterScales());

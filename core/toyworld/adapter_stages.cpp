@@ -183,7 +183,7 @@ training::TrainingSummary trainToySpatialAdapters(const SpatialAdapterRun& run, 
   t.model.loras = d.models.loras;
   t.customDataset = d.out;
   t.priorDataset = p.out;
-  t.motionAdapter = files.motionAdapter().string();
+  if (run.withMotionAdapter) t.motionAdapter = files.motionAdapter().string();
   t.output = run.output.string();
   return worker::runSpatialAdaptersTraining(cache, t, job);
 }
@@ -206,6 +206,23 @@ void trainSpatial(const WorldFolder& folder, const StageOptions& options, jobs::
 }
 
 }  // namespace
+
+std::filesystem::path noMotionAdapterAblation(const WorldFolder& folder) {
+  return folder.root() / "ablations" / "spatial_adapters_object_no_motion_adapter.safetensors";
+}
+
+void trainObjectAblationStage(const WorldFolder& folder, const StageOptions& options, jobs::JobContext& job) {
+  SpatialAdapterRun run{modelsOf(folder),
+                        folder.root(),
+                        CustomizationKind::Object,
+                        static_cast<int>(scaledSteps(150, options)),
+                        noMotionAdapterAblation(folder),
+                        folder.checkpoint("ablation_object"),
+                        /*withMotionAdapter=*/false};
+  fs::create_directories(run.output.parent_path());
+  const training::TrainingSummary summary = trainToySpatialAdapters(run, cacheOf(options), job);
+  writeStageRecord(folder.record("ablation_object"), recordOf("ablation_object", summary, 707));
+}
 
 void trainObjectSpatialStage(const WorldFolder& folder, const StageOptions& options, jobs::JobContext& job) {
   trainSpatial(folder, options, job, CustomizationKind::Object);

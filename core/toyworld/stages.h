@@ -17,7 +17,8 @@ class ModelCache;
 namespace sm::toyworld {
 
 struct StageOptions {
-  /// Multiplies every stage's step count (1: the shipped models; tests use tiny values).
+  /// Multiplies every stage's step count (1: the shipped models; tests use tiny
+  /// values); below 1 also the report's sample sizes.
   double stepScale = 1.0;
   /// The compute worker's models, for the stages built on the worker's jobs
   /// (datasets, Motion and Spatial Adapter training). Required by those.
@@ -58,10 +59,18 @@ struct SpatialAdapterRun {
   int steps = 300;
   std::filesystem::path output;
   std::filesystem::path checkpointDir;
+  /// False: the paper's "no Motion Adapter" ablation (frozen videos at a = 0).
+  bool withMotionAdapter = true;
 };
 training::TrainingSummary trainToySpatialAdapters(const SpatialAdapterRun& run, pipelines::ModelCache& cache,
                                                   jobs::JobContext& job);
 void trainObjectSpatialStage(const WorldFolder& folder, const StageOptions& options, jobs::JobContext& job);
 void trainStyleSpatialStage(const WorldFolder& folder, const StageOptions& options, jobs::JobContext& job);
+/// The object's Spatial Adapters trained without the Motion Adapter (the
+/// ablation the report's Still-Moving motion figure is measured against), into
+/// root/ablations/ (not shipped).
+void trainObjectAblationStage(const WorldFolder& folder, const StageOptions& options, jobs::JobContext& job);
+/// Where that ablation's Spatial Adapters are written.
+std::filesystem::path noMotionAdapterAblation(const WorldFolder& folder);
 
 }  // namespace sm::toyworld

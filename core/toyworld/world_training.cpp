@@ -24,6 +24,7 @@ const std::vector<std::pair<std::string, StageFunction>>& stages() {
       {"motion_adapter", trainMotionAdapterStage},
       {"spatial_object", trainObjectSpatialStage},
       {"spatial_style", trainStyleSpatialStage},
+      {"ablation_object", trainObjectAblationStage},
       {"report", reportStage},
   };
   return list;

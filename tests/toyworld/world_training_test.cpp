@@ -23,42 +23,25 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class WorldTraining : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    dir_ = new test::TempDir("world");
-    WorldTrainingRequest request;
-    request.workDir = dir_->path();
-    request.options.stepScale = 1e-6;  // one step per stage
-    pipelines::ModelCache cache("cpu");
-    trainWorld(request, cache, jobs::silentJob());
-  }
-  static void TearDownTestSuite() {
-    delete dir_;
-    dir_ = nullptr;
-  }
-  static ToyModelFiles files() { return ToyModelFiles{dir_->path() / "models"}; }
-
- public:
-  static test::TempDir* dir_;
-};
-test::TempDir* WorldTraining::dir_ = nullptr;
-
-void EveryStageLeavesItsRecordAndARerunSkipsThem(const test::TempDir* dir_, ToyModelFiles (*files)()) {
-  for (const auto& stage : worldStageNames())
-    EXPECT_TRUE(fs::exists(dir_->path() / "records" / (stage + ".json"))) << stage;
-  const auto before = fs::last_write_time(dir_->path() / "models" / "base.safetensors");
+/// Every stage at one step, so the whole world trains in seconds.
+void trainOneStepWorld(const fs::path& workDir) {
   WorldTrainingRequest request;
-  request.workDir = dir_->path();
+  request.workDir = workDir;
   request.options.stepScale = 1e-6;
   pipelines::ModelCache cache("cpu");
   trainWorld(request, cache, jobs::silentJob());
-  EXPECT_EQ(fs::last_write_time(dir_->path() / "models" / "base.safetensors"), before);
 }
 
-void UnknownStagesAreRefusedByName(const test::TempDir* dir_, ToyModelFiles (*files)()) {
+void EveryStageLeavesItsRecordAndARerunSkipsThem(const fs::path& workDir) {
+  for (const auto& stage : worldStageNames()) EXPECT_TRUE(fs::exists(workDir / "records" / (stage + ".json"))) << stage;
+  const auto before = fs::last_write_time(workDir / "models" / "base.safetensors");
+  trainOneStepWorld(workDir);
+  EXPECT_EQ(fs::last_write_time(workDir / "models" / "base.safetensors"), before);
+}
+
+void UnknownStagesAreRefusedByName(const fs::path& workDir) {
   WorldTrainingRequest request;
-  request.workDir = dir_->path();
+  request.workDir = workDir;
   request.only = {"vea"};
   pipelines::ModelCache cache("cpu");
   try {
@@ -69,8 +52,8 @@ void UnknownStagesAreRefusedByName(const test::TempDir* dir_, ToyModelFiles (*fi
   }
 }
 
-void ExportedModelsGenerateInBothLayouts(const test::TempDir* dir_, ToyModelFiles (*files)()) {
-  const ToyModelFiles f = files();
+void ExportedModelsGenerateInBothLayouts(const fs::path& workDir) {
+  const ToyModelFiles f{workDir / "models"};
   ASSERT_TRUE(f.hasBase());
   pipelines::ModelCache cache("cpu");
   std::vector<video::VideoClip> clips;
@@ -97,10 +80,10 @@ void ExportedModelsGenerateInBothLayouts(const test::TempDir* dir_, ToyModelFile
   EXPECT_EQ(std::distance(fs::directory_iterator(f.references("object")), fs::directory_iterator{}), 10);
 }
 
-void TheDemoWritesEveryMethodAndItsTable(const test::TempDir* dir_, ToyModelFiles (*files)()) {
+void TheDemoWritesEveryMethodAndItsTable(const fs::path& workDir) {
   DemoRequest request;
-  request.models = files();
-  request.out = dir_->path() / "demo";
+  request.models = ToyModelFiles{workDir / "models"};
+  request.out = workDir / "demo";
   request.frames = 4;
   request.steps = 2;
   pipelines::ModelCache cache("cpu");
@@ -124,23 +107,25 @@ void TheDemoWritesEveryMethodAndItsTable(const test::TempDir* dir_, ToyModelFile
   EXPECT_NE(table.find("Still-Moving a=-1"), std::string::npos);
 }
 
-// One test: the training above runs once per test process (ctest runs each test in its own).
-TEST_F(WorldTraining, TrainsExportsGeneratesAndDemos) {
+// One test, so the world trains once (ctest runs every test in its own process).
+TEST(WorldTraining, TrainsExportsGeneratesAndDemos) {
+  const test::TempDir dir("world");
+  trainOneStepWorld(dir.path());
   {
-    SCOPED_TRACE("EveryStageLeavesItsRecordAndARerunSkipsThem");
-    EveryStageLeavesItsRecordAndARerunSkipsThem(dir_, &WorldTraining::files);
+    SCOPED_TRACE("every stage leaves its record and a rerun skips them");
+    EveryStageLeavesItsRecordAndARerunSkipsThem(dir.path());
   }
   {
-    SCOPED_TRACE("UnknownStagesAreRefusedByName");
-    UnknownStagesAreRefusedByName(dir_, &WorldTraining::files);
+    SCOPED_TRACE("unknown stages are refused by name");
+    UnknownStagesAreRefusedByName(dir.path());
   }
   {
-    SCOPED_TRACE("ExportedModelsGenerateInBothLayouts");
-    ExportedModelsGenerateInBothLayouts(dir_, &WorldTraining::files);
+    SCOPED_TRACE("exported models generate in both layouts");
+    ExportedModelsGenerateInBothLayouts(dir.path());
   }
   {
-    SCOPED_TRACE("TheDemoWritesEveryMethodAndItsTable");
-    TheDemoWritesEveryMethodAndItsTable(dir_, &WorldTraining::files);
+    SCOPED_TRACE("the demo writes every method and its table");
+    TheDemoWritesEveryMethodAndItsTable(dir.path());
   }
 }
 
