@@ -205,6 +205,21 @@ void writeLdmCheckpoint(const fs::path& file, UNet3DImpl& unet, AutoencoderKLImp
   engine::writeTensors(file.string(), out);
 }
 
+void writeLdmUNet(const fs::path& file, UNet3DImpl& unet, torch::Dtype storeAs) {
+  checkStoreAs(storeAs);
+  torch::NoGradGuard noGrad;
+  const engine::NamedTensors weights = stateDict(unet, unet.config().expectedTensors(), storeAs, "UNet");
+  const auto entries = io::ldmUNetExport(unet.config().ldmLayout(), shapesOf(weights));
+  engine::NamedTensors out;
+  out.reserve(entries.size());
+  for (size_t i = 0; i < weights.size(); ++i) {
+    const io::LdmExportEntry& e = entries.at(i);
+    TORCH_CHECK(e.diffusersKey == weights[i].first, "LDM export order differs at ", weights[i].first);
+    out.emplace_back(e.ldmKey, weights[i].second.reshape(e.ldmShape));
+  }
+  engine::writeTensors(file.string(), out);
+}
+
 void writeMotionAdapter(const fs::path& folder, UNet3DImpl& unet, torch::Dtype storeAs) {
   checkStoreAs(storeAs);
   if (!unet.motionConfig()) throw ConfigError("the UNet has no motion modules to save as a Motion Adapter");

@@ -35,6 +35,10 @@ void writeDiffusersPipeline(const std::filesystem::path& folder, UNet3DImpl& une
 /// to 32), so a model outside those assumptions needs its configs at load time.
 void writeLdmCheckpoint(const std::filesystem::path& file, UNet3DImpl& unet, AutoencoderKLImpl& vae,
                         CLIPTextModelImpl& text, torch::Dtype storeAs);
+/// The same with the spatial UNet alone (model.diffusion_model.*), as a
+/// fine-tune that changed only the UNet is often shared: the opener reads it
+/// as an SD 1.5 checkpoint without VAE and text encoder, usable as --custom.
+void writeLdmUNet(const std::filesystem::path& file, UNet3DImpl& unet, torch::Dtype storeAs);
 
 /// A diffusers MotionAdapter folder: config.json (the UNet's MotionModuleConfig,
 /// with the UNet's norm groups the modules use) and

@@ -109,8 +109,9 @@ void exportModelsStage(const WorldFolder& folder, const StageOptions&, jobs::Job
   job.progress(2);
   models::writeMotionAdapter(files.motionModule(), *video, torch::kFloat16);
   job.progress(3);
+  // Only the UNet was fine-tuned: the file carries it alone (as pruned DreamBooth files do).
   models::UNet3D object = loadToyUNet(folder, "object", false);
-  models::writeLdmCheckpoint(files.object(), *object, *vae, *textEncoder, torch::kFloat16);
+  models::writeLdmUNet(files.object(), *object, torch::kFloat16);
   job.progress(4);
   copyFile(folder.weights("style"), files.styleLora());
   copyFile(folder.weights("evaluator"), files.evaluator());

@@ -42,7 +42,7 @@ void trainStyleStage(const WorldFolder& folder, const StageOptions& options, job
 void trainMotionModuleStage(const WorldFolder& folder, const StageOptions& options, jobs::JobContext& job);
 /// The trained models in the formats artists have, into root/models: base/
 /// (diffusers), base.safetensors (LDM single file), motion_module/ (diffusers
-/// MotionAdapter), toy_object.safetensors (LDM), sks_style_lora.safetensors
+/// MotionAdapter), toy_object.safetensors (LDM naming, UNet only), sks_style_lora.safetensors
 /// (kohya), evaluator/, references/ (the customizations' five pictures each).
 void exportModelsStage(const WorldFolder& folder, const StageOptions& options, jobs::JobContext& job);
 /// Still-Moving on the exported files, through the worker's own jobs: the

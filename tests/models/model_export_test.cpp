@@ -145,6 +145,29 @@ TEST_P(ModelExport, LdmCheckpointLoadsBack) {
   EXPECT_EQ(unet->config().block_out_channels, m.unet->config().block_out_channels);
 }
 
+TEST_P(ModelExport, LdmUNetAloneLoadsBackAsASpatialUNet) {
+  TinyModels m = tinyModels();
+  test::TempDir dir("model_export");
+  const std::string file = dir.file("unet.safetensors");
+  models::writeLdmUNet(file, *m.unet, GetParam());
+  const io::OpenedModel opened = io::openSDModel(file);
+  ASSERT_NE(opened.find(io::ModelKind::UNet), nullptr);
+  EXPECT_EQ(opened.find(io::ModelKind::UNet)->naming, "ldm");
+  EXPECT_EQ(opened.find(io::ModelKind::VAE), nullptr);
+  models::UNet3D unet = models::loadUNet3D(file, "");
+  EXPECT_FALSE(unet->hasMotionModules());
+  // Every spatial tensor round-trips (the motion modules are not in the file).
+  const auto want = tensorsOf(*m.unet);
+  size_t compared = 0;
+  for (const auto& [name, tensor] : tensorsOf(*unet)) {
+    const auto it = want.find(name);
+    ASSERT_NE(it, want.end()) << name;
+    EXPECT_TRUE(torch::allclose(tensor.to(torch::kFloat32), it->second.to(torch::kFloat32), 1e-3, 1e-4)) << name;
+    ++compared;
+  }
+  EXPECT_GT(compared, 10u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Dtypes, ModelExport, ::testing::Values(torch::kFloat32, torch::kFloat16),
                          [](const auto& info) { return info.param == torch::kFloat32 ? "fp32" : "fp16"; });
 
