@@ -7,6 +7,9 @@
 
 #include "core/datasets/dataset_folder.h"
 #include "core/datasets/dataset_jobs.h"
+#include "core/engine/tensor_loader.h"
+#include "core/engine/tensor_writer.h"
+#include "core/io/safetensors.h"
 #include "core/models/model_export.h"
 #include "core/toyworld/customizations.h"
 #include "core/toyworld/stages.h"
@@ -35,6 +38,21 @@ pipelines::ModelCache& cacheOf(const StageOptions& options) {
 void copyFile(const fs::path& from, const fs::path& to) {
   fs::create_directories(to.parent_path());
   fs::copy_file(from, to, fs::copy_options::overwrite_existing);
+}
+
+/// A safetensors file again with its floating-point tensors in fp16 and its
+/// metadata kept: what the shipped files are stored as (the loaders compute in
+/// their own precision), to keep the shipped world small.
+void copyAsHalf(const fs::path& from, const fs::path& to) {
+  const io::StateDictIndex index = io::readSafetensors(from.string());
+  engine::NamedTensors tensors;
+  for (const auto& info : index.tensors()) {
+    torch::Tensor t = engine::viewTensor(info, index.owner);
+    if (t.is_floating_point()) t = t.to(torch::kFloat16);
+    tensors.emplace_back(info.name, t);
+  }
+  fs::create_directories(to.parent_path());
+  engine::writeTensors(to.string(), tensors, index.metadata);
 }
 
 datasets::FrozenDatasetSettings frozenSettings(const ToyModelFiles& files, const fs::path& out, uint64_t seed) {
@@ -113,8 +131,8 @@ void exportModelsStage(const WorldFolder& folder, const StageOptions&, jobs::Job
   models::UNet3D object = loadToyUNet(folder, "object", false);
   models::writeLdmUNet(files.object(), *object, torch::kFloat16);
   job.progress(4);
-  copyFile(folder.weights("style"), files.styleLora());
-  copyFile(folder.weights("evaluator"), files.evaluator());
+  copyAsHalf(folder.weights("style"), files.styleLora());
+  copyAsHalf(folder.weights("evaluator"), files.evaluator());
   fs::create_directories(files.evaluator().parent_path() / "tokenizer");
   for (const auto& entry : fs::directory_iterator(folder.root() / "tokenizer"))
     copyFile(entry.path(), files.evaluator().parent_path() / "tokenizer" / entry.path().filename());

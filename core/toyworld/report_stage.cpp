@@ -8,6 +8,7 @@
 #include "core/toyworld/figures.h"
 #include "core/toyworld/report.h"
 #include "core/toyworld/toy_model_files.h"
+#include "core/training/training_checkpoint.h"
 #include "core/util/atomic_file.h"
 
 namespace sm::toyworld {
@@ -19,6 +20,14 @@ std::string fixed(double v, int digits = 3) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.*f", digits, v);
   return buf;
+}
+
+/// A stage's loss per step: its record's, or, for the adapter stages trained by
+/// the worker's jobs, the history their training checkpoint keeps.
+std::vector<double> stageLosses(const WorldFolder& world, const std::string& stage, const StageRecord& record) {
+  const std::string checkpoint = training::checkpointFileIn(world.checkpoint(stage).string());
+  if (!record.losses.empty() || !fs::exists(checkpoint)) return record.losses;
+  return training::lossHistory(training::loadTrainingCheckpoint(checkpoint));
 }
 
 void writeCard(const fs::path& folder, const std::string& name, const std::string& what, const StageRecord& record,
@@ -176,7 +185,11 @@ void reportStage(const WorldFolder& folder, const StageOptions& options, jobs::J
   job.info("figures: " + figures.dump());
 
   const fs::path cards = files.root / "cards";
-  auto rec = [&](const std::string& s) { return readStageRecord(folder.record(s)); };
+  auto rec = [&](const std::string& s) {
+    StageRecord r = readStageRecord(folder.record(s));
+    r.losses = stageLosses(folder, s, r);
+    return r;
+  };
   const auto& t2i = figures["base_t2i"];
   const auto& t2v = figures["base_t2v"];
   const auto& obj = figures["object_t2i"];

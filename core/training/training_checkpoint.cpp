@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
@@ -146,6 +147,16 @@ void restoreTrainable(const TrainingCheckpoint& checkpoint, const engine::NamedT
   }
   torch::NoGradGuard noGrad;
   for (const auto& [name, param] : params) torch::Tensor(param).copy_(*saved.at(name));
+}
+
+std::string checkpointFileIn(const std::string& dir) {
+  return (std::filesystem::path(dir) / "checkpoint.safetensors").string();
+}
+
+std::vector<double> lossHistory(const TrainingCheckpoint& checkpoint) {
+  const nlohmann::json resume = nlohmann::json::parse(checkpoint.resumeJson, nullptr, false);
+  if (!resume.is_object() || !resume.contains("loss_history") || !resume["loss_history"].is_array()) return {};
+  return resume["loss_history"].get<std::vector<double>>();
 }
 
 }  // namespace sm::training

@@ -59,6 +59,11 @@ void saveTrainingCheckpoint(const std::string& path, const TrainingCheckpoint& c
 /// field or an unexpected tensor.
 TrainingCheckpoint loadTrainingCheckpoint(const std::string& path);
 
+/// The checkpoint file a training run keeps in its checkpoint folder `dir`.
+std::string checkpointFileIn(const std::string& dir);
+/// The mean loss of every step so far, as the checkpoint records it (empty when none).
+std::vector<double> lossHistory(const TrainingCheckpoint& checkpoint);
+
 /// Copies the checkpoint's trainable tensors into `params` (matched by name,
 /// converted to each parameter's dtype and device). Throws CheckpointError
 /// naming the file and the tensor when one is missing or has another shape;

@@ -22,8 +22,6 @@ using nlohmann::json;
 namespace sm::training {
 namespace {
 
-constexpr const char* kCheckpointName = "checkpoint.safetensors";
-
 uint64_t mixSeed(uint64_t seed, uint64_t step, uint64_t micro) {
   uint64_t x = seed ^ (step * 0x9e3779b97f4a7c15ULL) ^ (micro * 0xc2b2ae3d27d4eb4fULL);
   x ^= x >> 31;
@@ -114,7 +112,7 @@ TrainingSummary TrainingRun::train(
                                 torch::optim::AdamWOptions(s_.learningRate).weight_decay(s_.weightDecay));
 
   const std::string dir = checkpointDirOf(s_);
-  const std::string checkpointPath = (fs::path(dir) / kCheckpointName).string();
+  const std::string checkpointPath = checkpointFileIn(dir);
   TrainingSummary summary;
   std::vector<double> history;
   int step = 0;
@@ -130,9 +128,7 @@ TrainingSummary TrainingRun::train(
     restoreTrainable(checkpoint, trainable);
     loadAdamWState(optimizer, trainable, checkpoint.optimizer, checkpoint.optimizerOptionsJson);
     step = static_cast<int>(checkpoint.step);
-    const json resume = json::parse(checkpoint.resumeJson, nullptr, false);
-    if (resume.is_object() && resume.contains("loss_history"))
-      history = resume["loss_history"].get<std::vector<double>>();
+    history = lossHistory(checkpoint);
     summary.resumedFrom = step;
     if (step >= s_.steps)
       throw ConfigError(checkpointPath + " is at step " + std::to_string(step) + ": ask for more than " +

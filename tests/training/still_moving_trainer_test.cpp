@@ -151,8 +151,13 @@ TEST(TrainMotionAdapter, ResumeAfterCancelEqualsAnUninterruptedRun) {
     EXPECT_THROW(trainMotionAdapter(interrupted, job), Cancelled);
   }
   EXPECT_FALSE(fs::exists(interrupted.output));
-  const std::string checkpoint = (fs::path(interrupted.output + ".checkpoints") / "checkpoint.safetensors").string();
+  const std::string checkpoint = checkpointFileIn(interrupted.output + ".checkpoints");
+  EXPECT_EQ(checkpoint, (fs::path(interrupted.output + ".checkpoints") / "checkpoint.safetensors").string());
   EXPECT_EQ(loadTrainingCheckpoint(checkpoint).step, 2);
+  // The loss of each step done is kept, for the resumed run's plot and the model cards.
+  const std::vector<double> history = lossHistory(loadTrainingCheckpoint(checkpoint));
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_GT(history[0], 0.0);
   interrupted.resume = true;
   const TrainingSummary summary = trainMotionAdapter(interrupted, jobs::silentJob());
   EXPECT_EQ(summary.resumedFrom, 2);
