@@ -41,8 +41,9 @@ void copyFile(const fs::path& from, const fs::path& to) {
 }
 
 /// A safetensors file again with its floating-point tensors in fp16 and its
-/// metadata kept: what the shipped files are stored as (the loaders compute in
-/// their own precision), to keep the shipped world small.
+/// metadata kept (`to` may be `from`: the file is replaced atomically): what the
+/// shipped files are stored as (the loaders compute in their own precision),
+/// to keep the shipped world small.
 void copyAsHalf(const fs::path& from, const fs::path& to) {
   const io::StateDictIndex index = io::readSafetensors(from.string());
   engine::NamedTensors tensors;
@@ -164,6 +165,7 @@ void trainMotionAdapterStage(const WorldFolder& folder, const StageOptions& opti
   t.dataset = d.out;
   t.output = files.motionAdapter().string();
   const training::TrainingSummary summary = worker::runMotionAdapterTraining(cacheOf(options), t, job);
+  copyAsHalf(t.output, t.output);
   writeStageRecord(folder.record("motion_adapter"), recordOf("motion_adapter", summary, t.seed));
 }
 
@@ -204,7 +206,9 @@ training::TrainingSummary trainToySpatialAdapters(const SpatialAdapterRun& run, 
   t.priorDataset = p.out;
   if (run.withMotionAdapter) t.motionAdapter = files.motionAdapter().string();
   t.output = run.output.string();
-  return worker::runSpatialAdaptersTraining(cache, t, job);
+  const training::TrainingSummary summary = worker::runSpatialAdaptersTraining(cache, t, job);
+  copyAsHalf(run.output, run.output);
+  return summary;
 }
 
 namespace {

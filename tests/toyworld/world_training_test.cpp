@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "core/io/safetensors.h"
 #include "core/pipelines/model_cache.h"
 #include "core/toyworld/demo.h"
 #include "core/toyworld/toy_model_files.h"
@@ -74,9 +75,13 @@ void ExportedModelsGenerateInBothLayouts(const fs::path& workDir) {
   EXPECT_EQ(clips[0].frames[0].width, 64);
   // fp16 files either way: the two layouts hold the same weights, so the same video.
   EXPECT_EQ(clips[0].frames[2].rgb, clips[1].frames[2].rgb);
+  // Every weight file is there, stored in fp16 (the shipped world's size budget).
   for (const fs::path& p : {f.object(), f.styleLora(), f.motionAdapter(), f.objectSpatialAdapters(),
-                            f.styleSpatialAdapters(), f.evaluator()})
-    EXPECT_TRUE(fs::exists(p)) << p;
+                            f.styleSpatialAdapters(), f.evaluator()}) {
+    ASSERT_TRUE(fs::exists(p)) << p;
+    for (const auto& t : io::readSafetensors(p.string()).tensors())
+      EXPECT_EQ(t.dtype, io::DType::F16) << p << ": " << t.name;
+  }
   EXPECT_EQ(std::distance(fs::directory_iterator(f.references("object")), fs::directory_iterator{}), 10);
 }
 
