@@ -83,6 +83,7 @@ nlohmann::json measureBaseTextToImage(const ToyModelFiles& files, pipelines::Mod
     color += colorRight;
     joint += shapeRight && colorRight;
     job.progress(i + 1);
+    job.throwIfCancelled();  // generations run silently: Ctrl-C is heard between them
   }
   const double n = std::max(count, 1);
   return {{"prompts", count},
@@ -106,6 +107,7 @@ nlohmann::json measureBaseTextToVideo(const ToyModelFiles& files, pipelines::Mod
     flowModel += world::meanFlowMagnitude(clip);
     flowWorld += world::meanFlowMagnitude(world::drawVideo(scene, kFrames, kImageSize, kFps));
     job.progress(i + 1);
+    job.throwIfCancelled();
   }
   const double n = std::max(count, 1);
   return {{"videos", count},
@@ -139,6 +141,7 @@ nlohmann::json measureCustomizedTextToImage(const ToyModelFiles& files, pipeline
       g.models.loras = {{files.styleLora().string(), 1.0f}};
     customized.push_back(picture(models, g));
     job.progress(i + 1);
+    job.throwIfCancelled();
   }
   const torch::Tensor simBase = evaluator.images(torch::stack(base)).matmul(references.t()).mean(1);
   const torch::Tensor simCustom = evaluator.images(torch::stack(customized)).matmul(references.t()).mean(1);
@@ -187,6 +190,7 @@ nlohmann::json measureAdapters(const ToyModelFiles& files, pipelines::ModelCache
       flowAblation += world::meanFlowMagnitude(ablationClip);
     }
     job.progress(i + 1);
+    job.throwIfCancelled();
   }
   const double n = std::max(count, 1);
   nlohmann::json stillMoving{{"videos", count},
