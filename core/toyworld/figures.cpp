@@ -16,25 +16,6 @@ namespace {
 constexpr int kSteps = 20;
 constexpr double kGuidance = 5.0;
 
-/// A toy-world generation: the exported base (diffusers layout), DDIM, fp32
-/// (the figures must not depend on the machine's half-precision support).
-/// Without a motion module and at one frame it is the T2I alone.
-worker::GenerateJob toyJob(const ToyModelFiles& files, const std::string& prompt, uint64_t seed, int frames) {
-  worker::GenerateJob g;
-  g.models.base = files.base().string();
-  if (frames > 1) g.models.motionModule = files.motionModule().string();
-  g.models.tokenizer = files.tokenizer().string();
-  g.dtype = "fp32";
-  g.request.prompt = prompt;
-  g.request.width = g.request.height = kImageSize;
-  g.request.frames = frames;
-  g.request.fps = kFps;
-  g.request.steps = kSteps;
-  g.request.guidance = kGuidance;
-  g.request.seed = seed;
-  return g;
-}
-
 video::VideoClip generate(pipelines::ModelCache& models, const worker::GenerateJob& job) {
   return worker::runGenerate(models, job, jobs::silentJob()).clips.front();
 }
@@ -57,6 +38,22 @@ double meanFidelity(const video::VideoClip& clip, Evaluator& evaluator, const to
 
 }  // namespace
 
+worker::GenerateJob toyGenerateJob(const ToyModelFiles& files, const std::string& prompt, uint64_t seed, int frames) {
+  worker::GenerateJob g;
+  g.models.base = files.base().string();
+  if (frames > 1) g.models.motionModule = files.motionModule().string();
+  g.models.tokenizer = files.tokenizer().string();
+  g.dtype = "fp32";
+  g.request.prompt = prompt;
+  g.request.width = g.request.height = kImageSize;
+  g.request.frames = frames;
+  g.request.fps = kFps;
+  g.request.steps = kSteps;
+  g.request.guidance = kGuidance;
+  g.request.seed = seed;
+  return g;
+}
+
 torch::Tensor referenceEmbeddings(Evaluator& evaluator, CustomizationKind kind) {
   std::vector<torch::Tensor> pixels;
   for (const auto& frame : referencePictures(kind)) pixels.push_back(frameToTensor(frame));
@@ -70,7 +67,7 @@ nlohmann::json measureBaseTextToImage(const ToyModelFiles& files, pipelines::Mod
   for (int i = 0; i < count; ++i) {
     const world::Scene scene = world::sampleScene(world::kTestSeed, static_cast<uint64_t>(i));
     const torch::Tensor image =
-        evaluator.images(picture(models, toyJob(files, world::caption(scene, false), 100 + i, 1)).unsqueeze(0));
+        evaluator.images(picture(models, toyGenerateJob(files, world::caption(scene, false), 100 + i, 1)).unsqueeze(0));
     // Zero-shot: the caption of every shape and colour on the prompt's own background.
     std::vector<std::string> options;
     for (int s = 0; s < world::kBaseShapes; ++s)
@@ -101,7 +98,7 @@ nlohmann::json measureBaseTextToVideo(const ToyModelFiles& files, pipelines::Mod
   double flowModel = 0, flowWorld = 0;
   for (int i = 0; i < count; ++i) {
     const world::Scene scene = world::sampleScene(world::kTestSeed, static_cast<uint64_t>(1000 + i));
-    const auto clip = generate(models, toyJob(files, world::caption(scene, true), 200 + i, kFrames));
+    const auto clip = generate(models, toyGenerateJob(files, world::caption(scene, true), 200 + i, kFrames));
     const auto motion = world::classifyMotion(clip);
     recognised += motion && *motion == scene.motion;
     flowModel += world::meanFlowMagnitude(clip);
@@ -133,7 +130,7 @@ nlohmann::json measureCustomizedTextToImage(const ToyModelFiles& files, pipeline
   std::vector<torch::Tensor> base, customized;
   for (int i = 0; i < count; ++i) {
     const world::Scene scene = world::sampleScene(world::kTestSeed, static_cast<uint64_t>(i), filter);
-    worker::GenerateJob g = toyJob(files, world::caption(scene, false), 300 + i, 1);
+    worker::GenerateJob g = toyGenerateJob(files, world::caption(scene, false), 300 + i, 1);
     base.push_back(picture(models, g));
     if (object)
       g.models.custom = files.object().string();
@@ -163,7 +160,7 @@ nlohmann::json measureAdapters(const ToyModelFiles& files, pipelines::ModelCache
   for (int i = 0; i < count; ++i) {
     // Frozen-video prompts: the base's pictures, no motion asked for.
     const world::Scene scene = world::sampleScene(world::kTestSeed, static_cast<uint64_t>(2000 + i));
-    worker::GenerateJob g = toyJob(files, world::caption(scene, false), 400 + i, kFrames);
+    worker::GenerateJob g = toyGenerateJob(files, world::caption(scene, false), 400 + i, kFrames);
     g.models.motionAdapter = files.motionAdapter().string();
     g.request.motionScale = 1.0;
     flowA1 += world::meanFlowMagnitude(generate(models, g));
@@ -171,7 +168,7 @@ nlohmann::json measureAdapters(const ToyModelFiles& files, pipelines::ModelCache
     flowA0 += world::meanFlowMagnitude(generate(models, g));
 
     const world::Scene toyScene = world::sampleScene(world::kTestSeed, static_cast<uint64_t>(3000 + i), toy);
-    worker::GenerateJob naive = toyJob(files, world::caption(toyScene, true), 500 + i, kFrames);
+    worker::GenerateJob naive = toyGenerateJob(files, world::caption(toyScene, true), 500 + i, kFrames);
     naive.models.custom = files.object().string();
     const auto naiveClip = generate(models, naive);
     worker::GenerateJob still = naive;

@@ -13,8 +13,15 @@
 #include "core/toyworld/customizations.h"
 #include "core/toyworld/evaluator.h"
 #include "core/toyworld/toy_model_files.h"
+#include "core/worker/jobs.h"
 
 namespace sm::toyworld {
+
+/// A toy-world generation as the figures make it: the exported base (diffusers
+/// layout) with its tokenizer, 64x64, DDIM 20 steps, guidance 5, fp32 (the
+/// figures must not depend on the machine's half-precision support). Without a
+/// motion module and at one frame it is the T2I alone.
+worker::GenerateJob toyGenerateJob(const ToyModelFiles& files, const std::string& prompt, uint64_t seed, int frames);
 
 /// Base T2I: the share of the first `count` test-split prompts whose shape and
 /// colour the evaluator's zero-shot classification (6 shapes x 8 colours) names.

@@ -9,6 +9,7 @@
 
 #include "core/pipelines/model_cache.h"
 #include "core/toyworld/evaluator.h"
+#include "core/toyworld/figures.h"
 #include "core/toyworld/toy_model_files.h"
 #include "core/toyworld/world_batches.h"
 #include "core/worker/jobs.h"
@@ -22,18 +23,9 @@ namespace fs = std::filesystem;
 ToyModelFiles shipped() { return ToyModelFiles{fs::path(SM_SOURCE_DIR) / "resources" / "toyworld"}; }
 
 worker::GenerateJob fourStepJob(const fs::path& base) {
-  const ToyModelFiles f = shipped();
-  worker::GenerateJob job;
+  worker::GenerateJob job = toyGenerateJob(shipped(), "a blue square bouncing on a white background", 11, 8);
   job.models.base = base.string();
-  job.models.motionModule = f.motionModule().string();
-  job.models.tokenizer = f.tokenizer().string();
-  job.dtype = "fp32";
-  job.request.prompt = "a blue square bouncing on a white background";
-  job.request.width = job.request.height = 64;
-  job.request.frames = 8;
   job.request.steps = 4;
-  job.request.guidance = 5.0;
-  job.request.seed = 11;
   return job;
 }
 

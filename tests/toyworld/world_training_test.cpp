@@ -12,6 +12,7 @@
 #include "core/io/safetensors.h"
 #include "core/pipelines/model_cache.h"
 #include "core/toyworld/demo.h"
+#include "core/toyworld/figures.h"
 #include "core/toyworld/toy_model_files.h"
 #include "core/toyworld/world_training.h"
 #include "core/util/error.h"
@@ -59,16 +60,9 @@ void ExportedModelsGenerateInBothLayouts(const fs::path& workDir) {
   pipelines::ModelCache cache("cpu");
   std::vector<video::VideoClip> clips;
   for (const fs::path& base : {f.base(), f.baseSingleFile()}) {
-    worker::GenerateJob job;
+    worker::GenerateJob job = toyGenerateJob(f, "a red star bouncing on a gray background", 3, 4);
     job.models.base = base.string();
-    job.models.motionModule = f.motionModule().string();
-    job.models.tokenizer = f.tokenizer().string();
-    job.dtype = "fp32";
-    job.request.prompt = "a red star bouncing on a gray background";
-    job.request.width = job.request.height = 64;
-    job.request.frames = 4;
     job.request.steps = 4;
-    job.request.seed = 3;
     clips.push_back(worker::runGenerate(cache, job, jobs::silentJob()).clips.front());
   }
   ASSERT_EQ(clips[0].frames.size(), 4u);
