@@ -8,6 +8,7 @@
 #include "core/toyworld/figures.h"
 #include "core/toyworld/report.h"
 #include "core/toyworld/toy_model_files.h"
+#include "core/toyworld/world_training.h"
 #include "core/training/training_checkpoint.h"
 #include "core/util/atomic_file.h"
 
@@ -55,10 +56,10 @@ std::string verdict(bool met) { return met ? "met" : "**missed**"; }
 void writeIndex(const WorldFolder& folder, const ToyModelFiles& files, const nlohmann::json& figures) {
   double seconds = 0;
   std::string stages;
-  for (const auto& name : {"vae", "t2i", "evaluator", "motion", "object", "style", "motion_adapter", "spatial_object",
-                           "spatial_style", "ablation_object"}) {
+  for (const std::string& name : worldStageNames()) {
     if (!fs::exists(folder.record(name))) continue;
     const StageRecord r = readStageRecord(folder.record(name));
+    if (r.steps == 0) continue;  // export, report: no training
     seconds += r.seconds;
     stages += "| " + std::string(name) + " | " + std::to_string(r.steps) + " | " + fixed(r.seconds / 60.0, 1) + " |\n";
   }
