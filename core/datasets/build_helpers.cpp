@@ -14,7 +14,7 @@ Engine selectEngine(const DatasetCommonSettings& settings) {
 }
 
 DatasetManifest manifestHeader(const DatasetCommonSettings& s, DatasetKind kind, DatasetSource source,
-                               double scalingFactor) {
+                               const LatentEncoder& encoder) {
   DatasetManifest m;
   m.kind = kind;
   m.source = source;
@@ -23,7 +23,11 @@ DatasetManifest manifestHeader(const DatasetCommonSettings& s, DatasetKind kind,
   m.height = s.height;
   m.fps = s.fps;
   m.seed = s.seed;
-  m.scalingFactor = scalingFactor;
+  m.scalingFactor = encoder.scalingFactor();
+  m.pixelsPerLatent = encoder.pixelsPerLatent();
+  if (s.width % m.pixelsPerLatent != 0 || s.height % m.pixelsPerLatent != 0)
+    throw ConfigError("width and height must be multiples of " + std::to_string(m.pixelsPerLatent) +
+                      " for this VAE, got " + std::to_string(s.width) + "x" + std::to_string(s.height));
   m.baseModel = s.models.base;
   m.customModel = s.models.custom;
   return m;

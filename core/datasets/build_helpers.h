@@ -28,7 +28,7 @@ Engine selectEngine(const DatasetCommonSettings& settings);
 
 /// The manifest's fields that do not depend on the samples.
 DatasetManifest manifestHeader(const DatasetCommonSettings& settings, DatasetKind kind, DatasetSource source,
-                               double scalingFactor);
+                               const LatentEncoder& encoder);
 
 /// The pipeline a build samples from: the compute worker's cached one when
 /// `cache` is given (and on the build's device), else one loaded for this build.

@@ -86,20 +86,23 @@ DatasetSource parseDatasetSource(const std::string& name) { return parseName(kSo
 
 std::string manifestToJson(const DatasetManifest& m) {
   // Ordered: the format comes first for whoever opens the file.
-  nlohmann::ordered_json j = {
-      {"format", kDatasetFormat},
-      {"format_version", kDatasetFormatVersion},
-      {"kind", datasetKindName(m.kind)},
-      {"source", datasetSourceName(m.source)},
-      {"frames", m.frames},
-      {"width", m.width},
-      {"height", m.height},
-      {"stride", m.stride},
-      {"fps", m.fps},
-      {"seed", m.seed},
-      {"latents", {{"file", kLatentsFile}, {"scaling_factor", m.scalingFactor}, {"value", "posterior_mean"}}},
-      {"base_model", m.baseModel},
-      {"custom_model", m.customModel}};
+  nlohmann::ordered_json j = {{"format", kDatasetFormat},
+                              {"format_version", kDatasetFormatVersion},
+                              {"kind", datasetKindName(m.kind)},
+                              {"source", datasetSourceName(m.source)},
+                              {"frames", m.frames},
+                              {"width", m.width},
+                              {"height", m.height},
+                              {"stride", m.stride},
+                              {"fps", m.fps},
+                              {"seed", m.seed},
+                              {"latents",
+                               {{"file", kLatentsFile},
+                                {"scaling_factor", m.scalingFactor},
+                                {"pixels_per_latent", m.pixelsPerLatent},
+                                {"value", "posterior_mean"}}},
+                              {"base_model", m.baseModel},
+                              {"custom_model", m.customModel}};
   nlohmann::ordered_json samples = nlohmann::ordered_json::array();
   for (const DatasetSample& s : m.samples) samples.push_back(sampleToJson(s));
   j["samples"] = std::move(samples);
@@ -133,13 +136,18 @@ DatasetManifest manifestFromJson(const std::string& text, const std::string& pat
   m.stride = optionalField<int>(j, "stride", 1, path);
   m.fps = optionalField<double>(j, "fps", 8.0, path);
   m.seed = optionalField<uint64_t>(j, "seed", 0, path);
-  if (j.contains("latents") && j["latents"].is_object())
+  if (j.contains("latents") && j["latents"].is_object()) {
     m.scalingFactor = optionalField<double>(j["latents"], "scaling_factor", m.scalingFactor, path);
+    // Absent in datasets written before VAEs other than SD's were supported: those are 8.
+    m.pixelsPerLatent = optionalField<int>(j["latents"], "pixels_per_latent", m.pixelsPerLatent, path);
+  }
   m.baseModel = optionalField<std::string>(j, "base_model", "", path);
   m.customModel = optionalField<std::string>(j, "custom_model", "", path);
-  if (m.frames < 1 || m.width < 8 || m.height < 8 || m.width % 8 != 0 || m.height % 8 != 0 || m.stride < 1)
+  const int f = m.pixelsPerLatent;
+  if (f < 1 || m.frames < 1 || m.width < f || m.height < f || m.width % f != 0 || m.height % f != 0 || m.stride < 1)
     throw CheckpointError(path, "has impossible sizes (frames " + std::to_string(m.frames) + ", " +
-                                    std::to_string(m.width) + "x" + std::to_string(m.height) + ")");
+                                    std::to_string(m.width) + "x" + std::to_string(m.height) + ", " +
+                                    std::to_string(f) + " pixels per latent)");
   const json samples = j.value("samples", json());
   if (!samples.is_array()) throw CheckpointError(path, "has no \"samples\" list");
   for (const json& s : samples) m.samples.push_back(sampleFromJson(s, path));

@@ -57,6 +57,9 @@ struct DatasetManifest {
   uint64_t seed = 0;
   /// The VAE's scaling factor the cached latents are already multiplied by.
   double scalingFactor = 0.18215;
+  /// Pixels per latent along each side (8 for SD's VAE; a toy VAE may have 4):
+  /// the cached latents are (height, width) / this.
+  int pixelsPerLatent = 8;
   /// The models the latents were made with (informative).
   std::string baseModel;
   std::string customModel;

@@ -26,7 +26,7 @@ DatasetWriter::DatasetWriter(std::string folder, DatasetManifest header)
 
 void DatasetWriter::add(DatasetSample sample, const torch::Tensor& latents, const video::VideoClip& clip) {
   const bool frozen = manifest_.kind == DatasetKind::Frozen;
-  const int64_t h = manifest_.height / 8, w = manifest_.width / 8;
+  const int64_t h = manifest_.height / manifest_.pixelsPerLatent, w = manifest_.width / manifest_.pixelsPerLatent;
   TORCH_CHECK(frozen ? latents.sizes() == torch::IntArrayRef({4, h, w})
                      : latents.dim() == 4 && latents.size(0) == 4 && latents.size(1) == manifest_.frames &&
                            latents.size(2) == h && latents.size(3) == w,

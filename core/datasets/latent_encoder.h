@@ -25,6 +25,7 @@ class LatentEncoder {
   torch::Tensor encode(const torch::Tensor& frames, int64_t chunk = 8);
 
   double scalingFactor() const { return vae_->config().scaling_factor; }
+  int pixelsPerLatent() const { return vae_->config().pixelsPerLatent(); }
   torch::Device device() const { return device_; }
 
  private:

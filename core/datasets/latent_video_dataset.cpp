@@ -19,7 +19,7 @@ LatentVideoDataset LatentVideoDataset::open(const std::string& folder) {
   if (m.samples.empty()) throw CheckpointError((fs::path(folder) / kManifestFile).string(), "lists no samples");
   if (!fs::exists(path)) throw CheckpointError(path, "missing: the dataset is incomplete; build it again");
   dataset.latents_ = io::readSafetensors(path);
-  const int64_t h = m.height / 8, w = m.width / 8;
+  const int64_t h = m.height / m.pixelsPerLatent, w = m.width / m.pixelsPerLatent;
   const std::vector<int64_t> expected =
       m.kind == DatasetKind::Frozen ? std::vector<int64_t>{4, h, w} : std::vector<int64_t>{4, m.frames, h, w};
   for (const DatasetSample& sample : m.samples) {

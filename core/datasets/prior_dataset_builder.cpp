@@ -50,8 +50,7 @@ DatasetSummary fromVideos(const PriorDatasetSettings& s, jobs::JobContext& job) 
   // A seeded shuffle: a folder larger than `count` gives a random, reproducible choice.
   for (size_t i = files.size(); i > 1; --i) std::swap(files[i - 1], files[random.below(i)]);
   LatentEncoder encoder = detail::loadEncoder(s, detail::selectEngine(s), job);
-  DatasetManifest header =
-      detail::manifestHeader(s, DatasetKind::Prior, DatasetSource::Videos, encoder.scalingFactor());
+  DatasetManifest header = detail::manifestHeader(s, DatasetKind::Prior, DatasetSource::Videos, encoder);
   header.stride = s.stride;
   DatasetWriter writer(s.out, header);
   const size_t wanted = std::min(files.size(), static_cast<size_t>(s.count));
@@ -81,8 +80,7 @@ DatasetSummary fromVideos(const PriorDatasetSettings& s, jobs::JobContext& job) 
 DatasetSummary fromGenerated(const PriorDatasetSettings& s, pipelines::ModelCache* cache, jobs::JobContext& job) {
   const detail::PipelineLease pipeline = detail::leasePipeline(cache, s.models, s, false, job);
   LatentEncoder encoder(pipeline->vae(), pipeline->device(), pipeline->dtype());
-  DatasetWriter writer(
-      s.out, detail::manifestHeader(s, DatasetKind::Prior, DatasetSource::Generated, encoder.scalingFactor()));
+  DatasetWriter writer(s.out, detail::manifestHeader(s, DatasetKind::Prior, DatasetSource::Generated, encoder));
   job.beginStage("generating", static_cast<int64_t>(s.count) * s.steps);
   for (int i = 0; i < s.count; ++i) {
     DatasetSample sample;

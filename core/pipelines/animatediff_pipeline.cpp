@@ -93,10 +93,14 @@ torch::Tensor AnimateDiffPipeline::promptEmbeddings(const GenerationRequest& req
 torch::Tensor AnimateDiffPipeline::initialLatents(const GenerationRequest& request, at::Generator& generator,
                                                   double initNoiseSigma) {
   const int64_t channels = unet_->config().in_channels;
+  const int factor = vae_->config().pixelsPerLatent();
+  if (request.height % factor != 0 || request.width % factor != 0)
+    throw ConfigError("width and height must be multiples of " + std::to_string(factor) + " for this VAE, got " +
+                      std::to_string(request.width) + "x" + std::to_string(request.height));
   // Drawn on the CPU whatever the device, so a seed gives the same video everywhere.
   torch::Tensor noise =
-      torch::randn({request.numVideos, channels, request.frames, request.height / 8, request.width / 8}, generator,
-                   torch::TensorOptions().dtype(dtype_));
+      torch::randn({request.numVideos, channels, request.frames, request.height / factor, request.width / factor},
+                   generator, torch::TensorOptions().dtype(dtype_));
   return noise.to(device_) * initNoiseSigma;
 }
 

@@ -205,10 +205,13 @@ void reportStage(const WorldFolder& folder, const StageOptions& options, jobs::J
   const auto& ma = figures["motion_adapter"];
   const auto& sm = figures["still_moving_object"];
   writeCard(cards, "vae",
-            "AutoencoderKL (block_out_channels 64x4, 1 layer per block, 4 latent channels, factor 8) "
-            "trained on world pictures (seed 1) with L1 + L2 reconstruction and a 1e-5 KL term; latents rescaled so "
-            "SD's scaling factor 0.18215 gives them unit variance.",
-            rec("vae"), "- held-out PSNR: " + fixed(rec("vae").figures.value("heldout_psnr", 0.0), 2) + " dB\n");
+            "AutoencoderKL (block_out_channels 64x3, 1 layer per block, 4 latent channels, 4 pixels per latent) "
+            "trained on world pictures (seed 1) with L1 + L2 reconstruction, shape pixels weighted 7x, and a 1e-5 KL "
+            "term; latents rescaled so SD's scaling factor 0.18215 gives them unit variance.",
+            rec("vae"),
+            "- held-out PSNR: " + fixed(rec("vae").figures.value("heldout_psnr", 0.0), 2) +
+                " dB, on the shapes' pixels " + fixed(rec("vae").figures.value("heldout_shape_psnr", 0.0), 2) +
+                " dB\n");
   writeCard(cards, "t2i",
             "The T2I UNet (SD 1.5 architecture: 64-wide blocks, 1 layer per block, 8 heads, context 128) "
             "and its CLIP text encoder (3 layers, width 128), trained together from nothing on captioned world "

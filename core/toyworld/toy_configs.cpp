@@ -4,7 +4,7 @@ namespace sm::toyworld {
 
 models::VAEConfig toyVaeConfig() {
   models::VAEConfig c;
-  c.block_out_channels = {64, 64, 64, 64};
+  c.block_out_channels = {64, 64, 64};
   c.layers_per_block = 1;
   c.norm_num_groups = 32;
   c.latent_channels = 4;
@@ -31,7 +31,7 @@ models::UNetConfig toyUNetConfig() {
   c.cross_attention_dim = 128;
   c.attention_head_dim = {8, 8, 8, 8};
   c.norm_num_groups = 32;
-  c.sample_size = kImageSize / 8;
+  c.sample_size = kImageSize / toyVaeConfig().pixelsPerLatent();
   return c;
 }
 

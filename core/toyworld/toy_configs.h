@@ -11,7 +11,10 @@
 
 namespace sm::toyworld {
 
-/// 64x64 pictures, 16-frame videos at 8 fps; latents 4 x 8 x 8 (VAE factor 8, as SD).
+/// 64x64 pictures, 16-frame videos at 8 fps; latents 4 x 16 x 16. The VAE has
+/// three blocks (4 pixels per latent, SD's has four and 8): the world's shapes are
+/// 17-24 pixels across, which at 8 pixels per latent left 2-3 latents to tell a
+/// star from a hexagon, and the first toy VAE could not.
 inline constexpr int kImageSize = 64;
 inline constexpr int kFrames = 16;
 inline constexpr double kFps = 8.0;

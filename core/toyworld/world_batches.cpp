@@ -28,14 +28,18 @@ torch::Tensor clipToTensor(const video::VideoClip& clip) {
 
 PictureBatch drawPictureBatch(uint64_t seed, int64_t firstIndex, int64_t count, const world::SceneFilter& filter) {
   PictureBatch batch;
-  std::vector<torch::Tensor> pixels;
+  std::vector<torch::Tensor> pixels, masks;
   for (int64_t i = firstIndex; i < firstIndex + count; ++i) {
     const world::Scene scene = world::sampleScene(seed, static_cast<uint64_t>(i), filter);
     pixels.push_back(frameToTensor(world::drawImage(scene, pictureTime(i), kImageSize)));
+    std::vector<uint8_t> mask = world::drawShapeMask(scene, pictureTime(i), kImageSize);
+    masks.push_back(torch::from_blob(mask.data(), {1, kImageSize, kImageSize}, torch::kUInt8).to(torch::kFloat32) /
+                    255.0);
     batch.captions.push_back(world::caption(scene, false));
     batch.scenes.push_back(scene);
   }
   batch.pixels = torch::stack(pixels);
+  batch.shapeMasks = torch::stack(masks);
   return batch;
 }
 

@@ -15,7 +15,8 @@
 namespace sm::toyworld {
 
 struct PictureBatch {
-  torch::Tensor pixels;  ///< [B, 3, H, W] float32 in [-1, 1]
+  torch::Tensor pixels;      ///< [B, 3, H, W] float32 in [-1, 1]
+  torch::Tensor shapeMasks;  ///< [B, 1, H, W] float32, 1 where the shape is, 0 on the background
   std::vector<std::string> captions;
   std::vector<world::Scene> scenes;
 };

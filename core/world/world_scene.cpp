@@ -312,6 +312,13 @@ video::Frame drawImage(const Scene& scene, double t, int size) {
   return frame;
 }
 
+std::vector<uint8_t> drawShapeMask(const Scene& scene, double t, int size) {
+  const cv::Mat big = shapeMask(scene, poseAt(scene, t), size * kSupersample);
+  cv::Mat small;
+  cv::resize(big, small, cv::Size(size, size), 0, 0, cv::INTER_AREA);
+  return std::vector<uint8_t>(small.data, small.data + static_cast<size_t>(size) * size);
+}
+
 video::Frame drawFrame(const Scene& scene, int frame, int frames, int size) {
   return drawImage(scene, frames > 1 ? static_cast<double>(frame) / (frames - 1) : 0.0, size);
 }

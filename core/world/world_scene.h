@@ -75,6 +75,9 @@ Pose poseAt(const Scene& scene, double t);
 video::Frame drawFrame(const Scene& scene, int frame, int frames, int size);
 /// The scene at time t as a still picture.
 video::Frame drawImage(const Scene& scene, double t, int size);
+/// Where the shape covers the picture at time t: `size` x `size` values from 0
+/// (background) to 255 (inside), anti-aliased as drawImage draws it.
+std::vector<uint8_t> drawShapeMask(const Scene& scene, double t, int size);
 /// All frames, at `fps`.
 video::VideoClip drawVideo(const Scene& scene, int frames, int size, double fps = 8.0);
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "core/datasets/dataset_folder.h"
 #include "core/datasets/dataset_jobs.h"
@@ -95,6 +96,7 @@ TEST(LatentVideoDataset, ManifestRoundTrips) {
   m.height = 64;
   m.stride = 3;
   m.seed = 18446744073709551615ull;
+  m.pixelsPerLatent = 4;
   m.samples.push_back({"0000", "a dog", "/videos/a.mp4", 12, 0});
   m.samples.push_back({"0001", "", "", -1, 99});
   const datasets::DatasetManifest back = datasets::manifestFromJson(datasets::manifestToJson(m), "x.json");
@@ -109,6 +111,24 @@ TEST(LatentVideoDataset, ManifestRoundTrips) {
   EXPECT_EQ(back.samples[0].frame, 12);
   EXPECT_EQ(back.samples[1].seed, 99u);
   EXPECT_EQ(back.samples[1].frame, -1);
+  EXPECT_EQ(back.pixelsPerLatent, 4);
+}
+
+TEST(LatentVideoDataset, ManifestPixelsPerLatentDefaultsToSDsAndMustDivideTheSize) {
+  datasets::DatasetManifest m;
+  m.width = 64;
+  m.height = 64;
+  m.samples.push_back({"0000", "a dog", "", -1, 0});
+  nlohmann::json j = nlohmann::json::parse(datasets::manifestToJson(m));
+  j["latents"].erase("pixels_per_latent");  // as written before other VAEs were supported
+  EXPECT_EQ(datasets::manifestFromJson(j.dump(), "x.json").pixelsPerLatent, 8);
+
+  m.width = 36;  // a multiple of 4, not of 8
+  m.pixelsPerLatent = 4;
+  EXPECT_EQ(datasets::manifestFromJson(datasets::manifestToJson(m), "x.json").width, 36);
+  m.pixelsPerLatent = 8;
+  expectCheckpointError([&] { datasets::manifestFromJson(datasets::manifestToJson(m), "x.json"); },
+                        "8 pixels per latent");
 }
 
 TEST(DatasetBuild, RefusesBadSettingsAndFoldersBeforeLoadingAnything) {

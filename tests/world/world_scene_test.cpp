@@ -30,6 +30,39 @@ TEST(WorldScene, TheSameSeedDrawsTheSamePictures) {
   EXPECT_EQ(h, 0xacd489055564f342ULL) << std::hex << "hash 0x" << h;
 }
 
+TEST(WorldScene, TheShapeMaskCoversWhereTheShapeIsDrawn) {
+  Scene s;
+  s.shape = Shape::Square;
+  s.color = Color::Red;
+  s.background = Background::Gray;
+  s.motion = Motion::SlideRight;
+  s.x = 0.3;
+  s.y = 0.6;
+  s.radius = 0.15;
+  const int size = 64;
+  const video::Frame picture = drawImage(s, 0.0, size);
+  const std::vector<uint8_t> mask = drawShapeMask(s, 0.0, size);
+  ASSERT_EQ(mask.size(), static_cast<size_t>(size * size));
+  int inside = 0, outside = 0;
+  for (size_t i = 0; i < mask.size(); ++i) {
+    const uint8_t r = picture.rgb[3 * i], g = picture.rgb[3 * i + 1];
+    if (mask[i] == 255) {
+      ++inside;
+      EXPECT_GT(r, 150) << i;  // the shape's red
+      EXPECT_LT(g, 100) << i;
+    } else if (mask[i] == 0) {
+      ++outside;
+      EXPECT_EQ(r, 128) << i;  // the gray background
+      EXPECT_EQ(g, 128) << i;
+    }
+  }
+  EXPECT_GT(inside, 100);
+  EXPECT_GT(outside, size * size / 2);
+  // Later in the motion the shape has moved right, and so has its mask.
+  const std::vector<uint8_t> later = drawShapeMask(s, 1.0, size);
+  EXPECT_NE(later, mask);
+}
+
 TEST(WorldScene, AnotherSeedDrawsOtherScenes) {
   int same = 0;
   for (uint64_t i = 0; i < 32; ++i)

@@ -27,6 +27,9 @@ struct VAEConfig {
   static VAEConfig inferFromWeights(const io::StateDictIndex& weights);
   void validate() const;
   std::vector<ExpectedTensor> expectedTensors() const;
+  /// Pixels per latent along each side (diffusers' vae_scale_factor): each block
+  /// but the last halves the picture, so SD's four blocks give 8.
+  int pixelsPerLatent() const { return 1 << (static_cast<int>(block_out_channels.size()) - 1); }
 
   bool operator==(const VAEConfig&) const = default;
 };
