@@ -164,13 +164,17 @@ TrainingSummary trainSpatialAdapters(const SpatialAdaptersTrainingSettings& s, j
 
   return run.train(
       trainable,
-      [&](int, int, at::Generator& generator, std::string& series) {
+      [&](int step, int, at::Generator& generator, std::string& series) {
         // One draw decides the micro-batch's source: the adapter scale is one per UNet call.
         const bool fromPrior = prior && torch::rand({1}, generator).item<double>() < s.priorRatio;
         if (motion) motion->setScale(fromPrior ? 0.0 : 1.0);
         series = fromPrior ? "loss/prior" : "loss/custom";
         auto [latents, embeddings] = run.batch(fromPrior ? *prior : custom, frames, generator);
-        return run.loss(latents, embeddings, generator);
+        torch::Tensor loss = run.loss(latents, embeddings, generator);
+        // The scale the UNet call just ran with, read back from the adapter: a = 1
+        // on the customized frozen videos, a = 0 (the original motion) on prior videos.
+        if (motion) job.metric("motion_adapter_scale", step + 1, motion->scale());
+        return loss;
       },
       [&](const std::string& path, const json& record) {
         if (spatial) {

@@ -74,7 +74,7 @@ TEST_F(TrainCli, MistakesAreOneLineAndExitTwoBeforeAnyModelLoads) {
 }
 
 TEST_F(TrainCli, TheWholeStillMovingFlowOnTheTinyModels) {
-  // 1. Frozen videos of the (here: same) customized model.
+  // 1. Frozen videos (sampled from the base here: the training mechanics, not the look, are under test).
   const std::string frozen = path("frozen");
   CliRun run = runCli("--threads 1 dataset frozen --out " + frozen + " --base " + fixture("sd15_tiny_diffusers") +
                       " --prompt 'a photo of sks toy' --samples 2 --width 64 --height 64 --frames 4 --steps 2 "
@@ -98,16 +98,23 @@ TEST_F(TrainCli, TheWholeStillMovingFlowOnTheTinyModels) {
   EXPECT_EQ(run.status, 2) << run.err;
   EXPECT_NE(run.err.find("other settings"), std::string::npos) << run.err;
 
-  // 3. Spatial Adapters over the customized model, with the Motion Adapter.
-  const std::string spatial = path("spatial.safetensors");
-  run = runCli("--threads 1 train spatial-adapters" + tinyModels() + " --custom " +
-               fixture("sd15_tiny_ldm.safetensors") + " --dataset " + frozen + " --motion-adapter " + adapter +
-               " --out " + spatial + " --steps 2 --rank 2 --groups attention,resnets --device cpu");
+  // 3. Spatial Adapters over the customized model (a LoRA: weights that differ from the base's), with
+  //    the Motion Adapter and prior preservation on videos of the base text-to-video model.
+  const std::string prior = path("prior");
+  run = runCli("--threads 1 dataset prior --out " + prior + tinyModels() +
+               " --generated --prompt 'a dog running' --count 2 --width 64 --height 64 --frames 4 --steps 2 "
+               "--device cpu --quiet");
   ASSERT_EQ(run.status, 0) << run.err;
+  const std::string customization = " --lora " + fixture("lora_tiny_kohya.safetensors");
+  const std::string spatial = path("spatial.safetensors");
+  run = runCli("--threads 1 train spatial-adapters" + tinyModels() + customization + " --dataset " + frozen +
+               " --prior " + prior + " --prior-ratio 0.5 --motion-adapter " + adapter + " --out " + spatial +
+               " --steps 4 --rank 2 --groups attention,resnets --device cpu");
+  ASSERT_EQ(run.status, 0) << run.err;
+  EXPECT_NE(run.err.find("2 prior videos at ratio 0.5"), std::string::npos) << run.err;
 
   // 4. Generation with both, the slider at 1 and at -1, and merged.
-  const std::string generate = "--threads 1 generate" + tinyModels() + " --custom " +
-                               fixture("sd15_tiny_ldm.safetensors") + " --motion-adapter " + adapter +
+  const std::string generate = "--threads 1 generate" + tinyModels() + customization + " --motion-adapter " + adapter +
                                " --spatial-adapters " + spatial +
                                " --prompt 'sks toy' --frames 4 --width 64 --height 64 --steps 2 --seed 1 --quiet";
   for (const std::string& extra :
@@ -123,10 +130,9 @@ TEST_F(TrainCli, TheWholeStillMovingFlowOnTheTinyModels) {
                path("interpolated.gif"));
   ASSERT_EQ(run.status, 0) << run.err;
   EXPECT_NE(run.err.find("interpolated (lambda 0.5"), std::string::npos) << run.err;
-  // Spatial Adapters over the wrong model: refused, naming the file.
-  run = runCli("--threads 1 generate" + tinyModels() + " --lora " + fixture("lora_tiny_peft.safetensors") +
-               " --spatial-adapters " + spatial + " --prompt x --frames 4 --width 64 --height 64 --steps 1 --out " +
-               path("wrong.gif"));
+  // Spatial Adapters over the wrong model (the base without the LoRA): refused, naming the file.
+  run = runCli("--threads 1 generate" + tinyModels() + " --spatial-adapters " + spatial +
+               " --prompt x --frames 4 --width 64 --height 64 --steps 1 --out " + path("wrong.gif"));
   EXPECT_EQ(run.status, 2) << run.err;
   EXPECT_NE(run.err.find(spatial), std::string::npos) << run.err;
   EXPECT_FALSE(fs::exists(path("wrong.gif")));

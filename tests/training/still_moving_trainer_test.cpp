@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <map>
 
+#include "core/adapters/model_fingerprint.h"
 #include "core/adapters/motion_adapter.h"
 #include "core/adapters/spatial_adapters.h"
 #include "core/datasets/dataset_jobs.h"
@@ -213,7 +214,15 @@ TEST(TrainSpatialAdapters, LearnsWithPriorPreservationAndTheMotionAdapter) {
 
   SpatialAdaptersTrainingSettings s;
   s.model = tinyModel();
-  s.model.custom = fixture("sd15_tiny_ldm.safetensors");
+  // The customization: a LoRA merged into the spatial weights (they must differ from the base's, or the
+  // Spatial Adapters would learn nothing about a customization).
+  s.model.loras = {{fixture("lora_tiny_kohya.safetensors"), 1.0f}};
+  {
+    auto base = pipelines::AnimateDiffPipeline::load(tinyModel(), {});
+    auto customized = pipelines::AnimateDiffPipeline::load(s.model, {});
+    EXPECT_FALSE(adapters::fingerprintUNet(*base->unet())
+                     .spatial.matches(adapters::fingerprintUNet(*customized->unet()).spatial));
+  }
   s.customDataset = data().frozen;
   s.priorDataset = data().prior;
   s.motionAdapter = m.output;
@@ -225,8 +234,14 @@ TEST(TrainSpatialAdapters, LearnsWithPriorPreservationAndTheMotionAdapter) {
   s.groups = {"attention", "resnets"};
   s.checkpointEvery = 0;
   std::map<std::string, int> series;
+  std::map<int64_t, std::string> sourceOfStep;
+  std::map<int64_t, double> scaleOfStep;
   jobs::JobListener listener;
-  listener.onMetric = [&](const std::string& name, int64_t, double) { ++series[name]; };
+  listener.onMetric = [&](const std::string& name, int64_t step, double value) {
+    ++series[name];
+    if (name == "loss/custom" || name == "loss/prior") sourceOfStep[step] = name;
+    if (name == "motion_adapter_scale") scaleOfStep[step] = value;
+  };
   jobs::JobContext job(listener);
   const TrainingSummary summary = trainSpatialAdapters(s, job);
   EXPECT_TRUE(summary.modelWeightsUnchanged);
@@ -234,6 +249,11 @@ TEST(TrainSpatialAdapters, LearnsWithPriorPreservationAndTheMotionAdapter) {
   EXPECT_EQ(series["loss/custom"] + series["loss/prior"], 6);
   EXPECT_GT(series["loss/prior"], 0);  // both sources drawn in 6 steps at ratio 0.5 with this seed
   EXPECT_GT(series["loss/custom"], 0);
+  // The paper's rule, batch by batch: the Motion Adapter at a = 1 on the customized frozen
+  // videos, at a = 0 on the prior videos (the scale is read back from the adapter after each UNet call).
+  ASSERT_EQ(scaleOfStep.size(), 6u);
+  for (const auto& [step, source] : sourceOfStep)
+    EXPECT_EQ(scaleOfStep.at(step), source == "loss/custom" ? 1.0 : 0.0) << "step " << step << " " << source;
 
   auto adapters = adapters::loadSpatialAdapters(s.output);
   EXPECT_EQ(adapters->metadata().targets, "attention,resnets");
@@ -245,7 +265,6 @@ TEST(TrainSpatialAdapters, LearnsWithPriorPreservationAndTheMotionAdapter) {
   EXPECT_EQ(pipeline->adapters().size(), 2u);
   // Without the customized model they belong to, the Spatial Adapters are refused.
   pipelines::ModelSet wrong = tinyModel();
-  wrong.loras = {{fixture("lora_tiny_peft.safetensors"), 1.0f}};
   wrong.spatialAdapters = s.output;
   EXPECT_THROW(pipelines::AnimateDiffPipeline::load(wrong, {}), ConfigError);
 }
