@@ -27,8 +27,10 @@ wish; to move a folder, change the code first, then this table.
                       the loaded models, running generation, datasets, training
  10  core/toyworld    the toy world's models trained from nothing, its demo:
                       jobs built from the worker's jobs
- 11  ui               the Qt Studio
- 12  app              the two executables
+ 11  core/evaluation  the comparison's measures (CLIP-T, CLIP-I, motion,
+                      consistency) with the toy evaluator or a real CLIP
+ 12  ui               the Qt Studio
+ 13  app              the two executables
 
 Besides the order: core/ never includes a Qt header (<Q...>, <Qt.../...>,
 qcustomplot.h), and ui/ never includes a LibTorch header (<torch/...>,
@@ -64,8 +66,9 @@ LAYERS = [
     (8, "core/training"),
     (9, "core/worker"),
     (10, "core/toyworld"),
-    (11, "ui"),
-    (12, "app"),
+    (11, "core/evaluation"),
+    (12, "ui"),
+    (13, "app"),
 ]
 LAYER_OF = {folder: layer for layer, folder in LAYERS}
 CHECKED_ROOTS = ("core", "app", "ui")

@@ -12,6 +12,7 @@
 #include "app/cli/common_options.h"
 #include "app/cli/dataset_command.h"
 #include "app/cli/demo_command.h"
+#include "app/cli/eval_command.h"
 #include "app/cli/exit_codes.h"
 #include "app/cli/generate_command.h"
 #include "app/cli/help_formatter.h"
@@ -43,6 +44,9 @@ commands:
                              and --resume (stillmoving train --help)
   demo [--out DIR] [--train]  Still-Moving against its baselines on the shipped toy
                              world: MP4s, a contact sheet and a results table
+  eval VIDEO... [--prompt TEXT] [--reference-images DIR] [--evaluator toy|PATH]
+                             CLIP-T, CLIP-I, motion and temporal consistency of
+                             videos, per video and mean +- standard error
   world images|videos|train --out DIR
                              the toy world: samples with captions, or retrain its
                              models from nothing (stillmoving world --help)
@@ -91,6 +95,7 @@ int run(int argc, char** argv) {
   const TrainCommand train(root);
   const WorldCommand world(root);
   const DemoCommand demo(root);
+  const EvalCommand eval(root);
   CLI::App* version = root.add_subcommand("version");
   setHelp(*version, "usage: stillmoving version\n\nPrints the version.\n", 0);
   CLI::App* help = root.add_subcommand("help");
@@ -124,6 +129,7 @@ int run(int argc, char** argv) {
     if (train.chosen()) return runTrain(train.parse(), cancelOnInterrupt());
     if (world.chosen()) return runWorld(world.parse(), cancelOnInterrupt());
     if (demo.chosen()) return runDemo(demo.parse(), cancelOnInterrupt());
+    if (eval.chosen()) return runEval(eval.parse(), cancelOnInterrupt());
   } catch (const HelpRequest& request) {
     std::cout << request.text;
     return request.status;

@@ -17,13 +17,31 @@ cv::Mat gray(const video::Frame& f) {
   return g;
 }
 
-cv::Mat flowBetween(const video::Frame& a, const video::Frame& b) {
+cv::Mat resizedGray(const video::Frame& f, int size) {
+  const cv::Mat g = gray(f);
+  if (size <= 0 || (g.rows == size && g.cols == size)) return g;
+  cv::Mat out;
+  cv::resize(g, out, cv::Size(size, size), 0, 0, g.rows > size ? cv::INTER_AREA : cv::INTER_LINEAR);
+  return out;
+}
+
+/// Farnebäck with one set of parameters for every measure: 3 levels, window 9, 3 iterations.
+cv::Mat flowBetween(const video::Frame& a, const video::Frame& b, int size = 0) {
   cv::Mat flow;
-  cv::calcOpticalFlowFarneback(gray(a), gray(b), flow, 0.5, 3, 9, 3, 5, 1.1, 0);
+  cv::calcOpticalFlowFarneback(resizedGray(a, size), resizedGray(b, size), flow, 0.5, 3, 9, 3, 5, 1.1, 0);
   return flow;
 }
 
 }  // namespace
+
+std::vector<float> flowMagnitudes(const video::Frame& a, const video::Frame& b, int size) {
+  const cv::Mat flow = flowBetween(a, b, size);
+  std::vector<cv::Mat> xy;
+  cv::split(flow, xy);
+  cv::Mat mag;
+  cv::magnitude(xy[0], xy[1], mag);
+  return std::vector<float>(mag.begin<float>(), mag.end<float>());
+}
 
 double meanFlowMagnitude(const video::VideoClip& clip) {
   if (clip.frames.size() < 2) return 0;

@@ -2,11 +2,16 @@
 // Motion measured on frames with OpenCV's dense optical flow (Farnebäck):
 // how much a video moves, and which of the world's motions it shows.
 #include <optional>
+#include <vector>
 
 #include "core/video/video_frames.h"
 #include "core/world/world_scene.h"
 
 namespace sm::world {
+
+/// Per-pixel optical-flow magnitude (pixels per frame) from `a` to `b`, both first
+/// resized to `size` x `size` (0: as they are; they must then be the same size).
+std::vector<float> flowMagnitudes(const video::Frame& a, const video::Frame& b, int size = 0);
 
 /// Mean optical-flow magnitude between consecutive frames, in pixels per frame
 /// at the clip's own size (0 for fewer than two frames).

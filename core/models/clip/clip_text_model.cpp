@@ -14,7 +14,19 @@ namespace sm::models {
 namespace F = torch::nn::functional;
 
 // ref: transformers@4.57.1 src/transformers/models/clip/modeling_clip.py (CLIPAttention, L278-L350)
-CLIPAttentionImpl::CLIPAttentionImpl(int64_t hidden, int64_t heads) : heads_(heads) {
+CLIPEncoderShape CLIPEncoderShape::of(const CLIPTextConfig& config) {
+  CLIPEncoderShape shape;
+  shape.hidden = config.hidden_size;
+  shape.intermediate = config.intermediate_size;
+  shape.heads = config.num_attention_heads;
+  shape.layers = config.num_hidden_layers;
+  shape.layerNormEps = config.layer_norm_eps;
+  shape.quickGelu = config.hidden_act == "quick_gelu";
+  shape.causal = true;
+  return shape;
+}
+
+CLIPAttentionImpl::CLIPAttentionImpl(int64_t hidden, int64_t heads, bool causal) : heads_(heads), causal_(causal) {
   q_proj = register_module("q_proj", torch::nn::Linear(hidden, hidden));
   k_proj = register_module("k_proj", torch::nn::Linear(hidden, hidden));
   v_proj = register_module("v_proj", torch::nn::Linear(hidden, hidden));
@@ -30,8 +42,8 @@ torch::Tensor CLIPAttentionImpl::forward(const torch::Tensor& x) {
   // Scale d^-1/2 (SDPA's default, as CLIP's); the causal mask replaces transformers'
   // additive -inf mask built by _create_4d_causal_attention_mask.
   auto out = at::scaled_dot_product_attention(q, k, v, /*attn_mask=*/{}, /*dropout_p=*/0.0,
-                                              /*is_causal=*/true);  // [b, h, L, d]
-  out = out.transpose(1, 2).reshape({b, n, c});                     // [b, L, c]
+                                              /*is_causal=*/causal_);  // [b, h, L, d]
+  out = out.transpose(1, 2).reshape({b, n, c});                        // [b, L, c]
   return out_proj(out);
 }
 
@@ -49,12 +61,12 @@ torch::Tensor CLIPMLPImpl::forward(const torch::Tensor& x) {
 }
 
 // ref: transformers@4.57.1 src/transformers/models/clip/modeling_clip.py (CLIPEncoderLayer, L368-L416)
-CLIPEncoderLayerImpl::CLIPEncoderLayerImpl(const CLIPTextConfig& config) {
-  const int64_t h = config.hidden_size;
-  const auto lnOptions = torch::nn::LayerNormOptions({h}).eps(config.layer_norm_eps);
-  self_attn = register_module("self_attn", CLIPAttention(h, config.num_attention_heads));
+CLIPEncoderLayerImpl::CLIPEncoderLayerImpl(const CLIPEncoderShape& shape) {
+  const int64_t h = shape.hidden;
+  const auto lnOptions = torch::nn::LayerNormOptions({h}).eps(shape.layerNormEps);
+  self_attn = register_module("self_attn", CLIPAttention(h, shape.heads, shape.causal));
   layer_norm1 = register_module("layer_norm1", torch::nn::LayerNorm(lnOptions));
-  mlp = register_module("mlp", CLIPMLP(h, config.intermediate_size, config.hidden_act == "quick_gelu"));
+  mlp = register_module("mlp", CLIPMLP(h, shape.intermediate, shape.quickGelu));
   layer_norm2 = register_module("layer_norm2", torch::nn::LayerNorm(lnOptions));
 }
 
@@ -76,9 +88,9 @@ torch::Tensor CLIPTextEmbeddingsImpl::forward(const torch::Tensor& inputIds) {
   return token_embedding(inputIds) + position_embedding->weight.narrow(0, 0, length);  // [b, L, hidden]
 }
 
-CLIPEncoderImpl::CLIPEncoderImpl(const CLIPTextConfig& config) {
+CLIPEncoderImpl::CLIPEncoderImpl(const CLIPEncoderShape& shape) {
   layers = register_module("layers", torch::nn::ModuleList());
-  for (int i = 0; i < config.num_hidden_layers; ++i) layers->push_back(CLIPEncoderLayer(config));
+  for (int64_t i = 0; i < shape.layers; ++i) layers->push_back(CLIPEncoderLayer(shape));
 }
 
 torch::Tensor CLIPEncoderImpl::forward(torch::Tensor x, int64_t numLayers) {
@@ -90,7 +102,7 @@ torch::Tensor CLIPEncoderImpl::forward(torch::Tensor x, int64_t numLayers) {
 CLIPTextTransformerImpl::CLIPTextTransformerImpl(const CLIPTextConfig& config)
     : numLayers_(config.num_hidden_layers), maxPositions_(config.max_position_embeddings) {
   embeddings = register_module("embeddings", CLIPTextEmbeddings(config));
-  encoder = register_module("encoder", CLIPEncoder(config));
+  encoder = register_module("encoder", CLIPEncoder(CLIPEncoderShape::of(config)));
   final_layer_norm = register_module(
       "final_layer_norm",
       torch::nn::LayerNorm(torch::nn::LayerNormOptions({config.hidden_size}).eps(config.layer_norm_eps)));

@@ -21,15 +21,25 @@
 
 namespace sm::models {
 
+/// The sizes of a CLIP transformer tower; the text tower is causal, the vision tower is not.
+struct CLIPEncoderShape {
+  int64_t hidden = 768, intermediate = 3072, heads = 12, layers = 12;
+  double layerNormEps = 1e-5;
+  bool quickGelu = true;
+  bool causal = true;
+  static CLIPEncoderShape of(const CLIPTextConfig& config);
+};
+
 class CLIPAttentionImpl : public torch::nn::Module {
  public:
-  CLIPAttentionImpl(int64_t hidden, int64_t heads);
-  /// x: [b, L, hidden]; causal self-attention (token i sees tokens j <= i).
+  CLIPAttentionImpl(int64_t hidden, int64_t heads, bool causal = true);
+  /// x: [b, L, hidden]; causal: token i sees tokens j <= i, else every token.
   torch::Tensor forward(const torch::Tensor& x);
   torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, out_proj{nullptr};
 
  private:
   int64_t heads_;
+  bool causal_;
 };
 TORCH_MODULE(CLIPAttention);
 
@@ -46,7 +56,7 @@ TORCH_MODULE(CLIPMLP);
 
 class CLIPEncoderLayerImpl : public torch::nn::Module {
  public:
-  explicit CLIPEncoderLayerImpl(const CLIPTextConfig& config);
+  explicit CLIPEncoderLayerImpl(const CLIPEncoderShape& shape);
   /// Pre-LN: x + attn(ln1(x)), then + mlp(ln2(.)).
   torch::Tensor forward(const torch::Tensor& x);
   CLIPAttention self_attn{nullptr};
@@ -67,7 +77,7 @@ TORCH_MODULE(CLIPTextEmbeddings);
 
 class CLIPEncoderImpl : public torch::nn::Module {
  public:
-  explicit CLIPEncoderImpl(const CLIPTextConfig& config);
+  explicit CLIPEncoderImpl(const CLIPEncoderShape& shape);
   /// Runs the first `numLayers` layers.
   torch::Tensor forward(torch::Tensor x, int64_t numLayers);
   torch::nn::ModuleList layers{nullptr};
