@@ -86,7 +86,7 @@ training::TrainingSettings adapterSettings(const ToyModelFiles& files, const fs:
   t.batchSize = 2;
   t.learningRate = 5e-4;
   t.warmupSteps = 20;
-  t.rank = 8;
+  t.rank = kAdapterRank;
   t.checkpointEvery = 100;
   t.gradientCheckpointing = false;
   t.seed = 707;

@@ -7,6 +7,7 @@
 #include "core/toyworld/evaluator.h"
 #include "core/toyworld/figures.h"
 #include "core/toyworld/report.h"
+#include "core/toyworld/toy_configs.h"
 #include "core/toyworld/toy_model_files.h"
 #include "core/toyworld/world_training.h"
 #include "core/training/training_checkpoint.h"
@@ -230,8 +231,9 @@ void reportStage(const WorldFolder& folder, const StageOptions& options, jobs::J
                 ")\n- mean flow: " + fixed(t2v["mean_flow_model"]) + " px/frame vs the world's " +
                 fixed(t2v["mean_flow_world"]) + " (ratio " + fixed(t2v["flow_ratio"]) + ", target within 0.5-2)\n");
   writeCard(cards, "evaluator",
-            "CLIP-style image/text model (4-level conv image tower, 2-layer text tower of "
-            "its own) trained contrastively on the evaluator's split (seed 2), toy and style pictures included.",
+            "CLIP-style image/text model (4-level conv image tower of widths 32-96, 64-d embeddings, 2-layer "
+            "text tower of its own) trained contrastively on the evaluator's split (seed 2), toy and style pictures "
+            "included.",
             rec("evaluator"), "");
   writeCard(cards, "toy_object",
             "DreamBooth-style full UNet fine-tune on five pictures of \"a sks toy\" (a "
@@ -242,14 +244,15 @@ void reportStage(const WorldFolder& folder, const StageOptions& options, jobs::J
             "on five pictures \"in sks style\" (striped fill, dark outline) with prior preservation.",
             rec("style"), customized(sty));
   writeCard(cards, "motion_adapter",
-            "Still-Moving's Motion Adapter (rank 8) trained at a = 1 on frozen videos of "
-            "the base T2I's own pictures.",
+            "Still-Moving's Motion Adapter (rank " + std::to_string(kAdapterRank) +
+                ") trained at a = 1 on frozen videos of the base T2I's own pictures.",
             rec("motion_adapter"),
             "- mean flow at a = 1 / a = 0 (" + count(ma, "videos") + " videos): " + fixed(ma["mean_flow_scale_1"]) +
                 " / " + fixed(ma["mean_flow_scale_0"]) + " = " + fixed(ma["ratio"]) + " (target at most 0.25)\n");
   writeCard(cards, "spatial_adapters_object",
-            "Spatial Adapters (rank 8) for the object, trained through the video "
-            "model on its frozen videos (Motion Adapter at a = 1) and 40 world videos (a = 0).",
+            "Spatial Adapters (rank " + std::to_string(kAdapterRank) +
+                ") for the object, trained through the video model on its frozen videos (Motion Adapter at a = 1) "
+                "and 40 world videos (a = 0).",
             rec("spatial_object"),
             "- fidelity to the references (" + count(sm, "videos") + " videos), Still-Moving " +
                 fixed(sm["fidelity_still_moving"]) + " vs naive injection " + fixed(sm["fidelity_naive_injection"]) +

@@ -21,6 +21,8 @@ inline constexpr double kFps = 8.0;
 /// Frames of the Motion and Spatial Adapters' training videos (fewer than
 /// generated: the adapters learn per-frame appearance and stillness, not long motion).
 inline constexpr int kFramesForAdapters = 8;
+/// Rank of the Motion and Spatial Adapters (rank 8 did not fit the shipped world in its 30 MB).
+inline constexpr int kAdapterRank = 4;
 /// SD 1.5's factor: the toy VAE's latents are rescaled after training so it holds.
 inline constexpr double kScalingFactor = 0.18215;
 
