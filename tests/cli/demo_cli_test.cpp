@@ -40,6 +40,18 @@ TEST(DemoCli, WritesEveryMethodsVideoTheContactSheetAndTheTables) {
   ASSERT_EQ(sheet.frames.size(), 1u);
   EXPECT_GT(sheet.frames[0].height, 6 * 64);  // one row per method
   EXPECT_TRUE(fs::is_regular_file(out / "results.md"));
+
+  // The demo's videos scored by `stillmoving eval` with the shipped toy evaluator (its default).
+  const std::string references = std::string(SM_SOURCE_DIR) + "/resources/toyworld/references/object";
+  const CliRun eval = runCli("eval " + (out / results.at("rows")[0].at("video").get<std::string>()).string() +
+                             " --prompt 'a sks toy' --reference-images " + references + " --json --quiet");
+  ASSERT_EQ(eval.status, 0) << eval.err;
+  const nlohmann::json scores = nlohmann::json::parse(eval.out);
+  EXPECT_NE(scores.at("evaluator").get<std::string>().find("toy evaluator"), std::string::npos);
+  int pictures = 0;
+  for (const auto& e : fs::directory_iterator(references)) pictures += e.path().extension() == ".png";
+  EXPECT_EQ(scores.at("references").get<int>(), pictures);
+  EXPECT_LE(std::abs(scores.at("videos")[0].at("clip_i").get<double>()), 1.0);
 }
 
 TEST(DemoCli, AMissingModelsFolderIsNamed) {
