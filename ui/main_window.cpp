@@ -96,10 +96,13 @@ MainWindow::MainWindow(QWidget* parent)
     set(&GeneratePanel::setSpatialAdapters, s.spatialAdapters);
     tabs->setCurrentWidget(generate_);
   });
-  // No models configured yet: the toy world, so the first Generate makes a real video.
-  if (const auto toy = toyworld::shippedToyWorld())
+  // No models configured yet: the toy world, on the Generate tab, so the first click on
+  // Generate makes a real video.
+  if (const auto toy = toyworld::shippedToyWorld()) {
     generate_->useToyWorld(QString::fromStdString(toy->base().string()),
                            QString::fromStdString(toy->motionModule().string()));
+    tabs->setCurrentWidget(generate_);
+  }
   updateStatus();
   resize(1100, 720);
 }

@@ -9,7 +9,6 @@
 #include "app/cli/progress_bar.h"
 #include "core/datasets/dataset_jobs.h"
 #include "core/util/error.h"
-#include "core/video/ffmpeg_log.h"
 #include "core/worker/jobs.h"
 
 namespace fs = std::filesystem;
@@ -120,7 +119,6 @@ DatasetInvocation parsePrior(const SettingOptions& args) {
 
 template <typename Settings, typename Build>
 int build(const Settings& settings, bool quiet, std::shared_ptr<jobs::CancelToken> cancel, Build buildDataset) {
-  video::quietFfmpegLogs();
   const jobs::JobListener listener = stderrProgress(quiet);
   jobs::JobContext job(listener, cancel);
   datasets::DatasetSummary summary;

@@ -11,7 +11,6 @@
 #include "core/diffusion/scheduler_config.h"
 #include "core/util/duration.h"
 #include "core/util/error.h"
-#include "core/video/ffmpeg_log.h"
 #include "core/video/video_writer.h"
 #include "core/worker/compute_worker.h"
 #include "core/worker/jobs.h"
@@ -120,7 +119,6 @@ int runGenerate(const GenerateInvocation& invocation, std::shared_ptr<jobs::Canc
   const pipelines::ModelSet& sources = invocation.sources;
   const pipelines::GenerationRequest& request = invocation.request;
   const std::string& out = invocation.out;
-  video::quietFfmpegLogs();
   const jobs::JobListener listener = stderrProgress(invocation.quiet);
   jobs::JobContext job(listener, cancel);
   // The same compute worker the Studio uses, for one job.

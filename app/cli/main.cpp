@@ -23,6 +23,7 @@
 #include "app/cli/world_command.h"
 #include "core/engine/runtime.h"
 #include "core/util/error.h"
+#include "core/video/ffmpeg_log.h"
 
 namespace {
 
@@ -122,6 +123,7 @@ int run(int argc, char** argv) {
     return help->parsed() ? kExitOk : kExitBadInput;
   }
   sm::engine::configureThreads(global.integer("threads"));
+  sm::video::quietFfmpegLogs();  // x264's statistics on every video written are not the user's business
   try {
     if (inspect.chosen()) return runInspect(inspect.parse());
     if (generate.chosen()) return runGenerate(generate.parse(), cancelOnInterrupt());
