@@ -23,11 +23,9 @@ class ToyEmbedder : public Embedder {
   explicit ToyEmbedder(const fs::path& file) : path_(file), evaluator_(toyworld::loadEvaluator(file)) {}
   std::string name() const override { return "toy evaluator (" + path_.string() + ")"; }
   torch::Tensor images(const std::vector<video::Frame>& frames) override {
-    std::vector<torch::Tensor> pixels;
-    for (const auto& f : frames) pixels.push_back(toyworld::frameToTensor(f).unsqueeze(0));
-    // Frames of other sizes are scaled to the evaluator's 64x64 inside encodeImages, one by one.
+    // One by one: frames of any size, each scaled to the evaluator's 64x64 inside encodeImages.
     std::vector<torch::Tensor> out;
-    for (const auto& p : pixels) out.push_back(evaluator_.images(p));
+    for (const auto& f : frames) out.push_back(evaluator_.images(toyworld::frameToTensor(f).unsqueeze(0)));
     return torch::cat(out);
   }
   torch::Tensor texts(const std::vector<std::string>& prompts) override { return evaluator_.texts(prompts); }

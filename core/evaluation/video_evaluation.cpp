@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <stdexcept>
 
 #include "core/datasets/dataset_folder.h"
 #include "core/util/error.h"
@@ -20,12 +21,24 @@ std::string fixed(double v, int digits = 3) {
   return buffer;
 }
 
-template <typename Get>
-std::vector<double> column(const std::vector<EvaluatedVideo>& videos, Get get) {
-  std::vector<double> out;
-  for (const auto& v : videos)
-    if (const std::optional<double> x = get(v.scores)) out.push_back(*x);
-  return out;
+/// Every measure by its report name, read from a video's scores (none when not measured):
+/// one table for the aggregates, the JSON rows and the Markdown columns.
+struct Measure {
+  const char* name;
+  std::optional<double> (*get)(const VideoScores&);
+};
+constexpr Measure kMeasures[] = {
+    {"clip_t", [](const VideoScores& s) { return s.clipT; }},
+    {"clip_i", [](const VideoScores& s) { return s.clipI; }},
+    {"motion", [](const VideoScores& s) { return std::optional<double>(s.motion); }},
+    {"dynamic_degree", [](const VideoScores& s) { return std::optional<double>(s.dynamicDegree); }},
+    {"consistency", [](const VideoScores& s) { return std::optional<double>(s.consistency); }},
+};
+
+const Measure& measureNamed(const std::string& name) {
+  for (const Measure& m : kMeasures)
+    if (name == m.name) return m;
+  throw std::logic_error("no measure named " + name);
 }
 
 }  // namespace
@@ -67,16 +80,16 @@ EvaluationReport evaluateVideos(const EvaluationRequest& request, jobs::JobConte
     report.videos.push_back({request.videos[i], scoreVideo(clip, *embedder, prompt, references)});
     job.progress(static_cast<int64_t>(i) + 1);
   }
-  const auto& v = report.videos;
-  if (prompt.defined()) report.aggregates.emplace_back("clip_t", aggregate(column(v, [](auto& s) { return s.clipT; })));
-  if (references.defined())
-    report.aggregates.emplace_back("clip_i", aggregate(column(v, [](auto& s) { return s.clipI; })));
-  report.aggregates.emplace_back("motion",
-                                 aggregate(column(v, [](auto& s) { return std::optional<double>(s.motion); })));
-  report.aggregates.emplace_back("dynamic_degree",
-                                 aggregate(column(v, [](auto& s) { return std::optional<double>(s.dynamicDegree); })));
-  report.aggregates.emplace_back("consistency",
-                                 aggregate(column(v, [](auto& s) { return std::optional<double>(s.consistency); })));
+  for (const Measure& m : kMeasures) {
+    // CLIP-T and CLIP-I are aggregated only when asked for (a prompt, reference images).
+    if ((m.name == std::string("clip_t") && !prompt.defined()) ||
+        (m.name == std::string("clip_i") && !references.defined()))
+      continue;
+    std::vector<double> column;
+    for (const auto& v : report.videos)
+      if (const std::optional<double> x = m.get(v.scores)) column.push_back(*x);
+    report.aggregates.emplace_back(m.name, aggregate(column));
+  }
   return report;
 }
 
@@ -89,13 +102,9 @@ nlohmann::json EvaluationReport::toJson() const {
   j["dynamic_threshold"] = kDynamicThreshold;
   j["videos"] = nlohmann::json::array();
   for (const auto& v : videos) {
-    nlohmann::json row = {{"path", v.path},
-                          {"frames", v.scores.frames},
-                          {"motion", v.scores.motion},
-                          {"dynamic_degree", v.scores.dynamicDegree},
-                          {"consistency", v.scores.consistency}};
-    if (v.scores.clipT) row["clip_t"] = *v.scores.clipT;
-    if (v.scores.clipI) row["clip_i"] = *v.scores.clipI;
+    nlohmann::json row = {{"path", v.path}, {"frames", v.scores.frames}};
+    for (const Measure& m : kMeasures)
+      if (const std::optional<double> x = m.get(v.scores)) row[m.name] = *x;
     j["videos"].push_back(row);
   }
   for (const auto& [name, a] : aggregates)
@@ -113,13 +122,10 @@ std::string EvaluationReport::toMarkdown() const {
   for (const auto& v : videos) {
     out += "| " + fs::path(v.path).filename().string() + " |";
     for (const auto& a : aggregates) {
-      const std::string& n = a.first;
-      const std::optional<double> x = n == "clip_t"           ? v.scores.clipT
-                                      : n == "clip_i"         ? v.scores.clipI
-                                      : n == "motion"         ? std::optional<double>(v.scores.motion)
-                                      : n == "dynamic_degree" ? std::optional<double>(v.scores.dynamicDegree)
-                                                              : std::optional<double>(v.scores.consistency);
-      out += " " + (x ? fixed(*x) : std::string("-")) + " |";
+      const std::optional<double> x = measureNamed(a.first).get(v.scores);
+      out += ' ';
+      out += x ? fixed(*x) : std::string("-");
+      out += " |";
     }
     out += "\n";
   }

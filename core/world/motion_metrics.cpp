@@ -32,28 +32,26 @@ cv::Mat flowBetween(const video::Frame& a, const video::Frame& b, int size = 0) 
   return flow;
 }
 
+cv::Mat flowMagnitudeMap(const video::Frame& a, const video::Frame& b, int size = 0) {
+  std::vector<cv::Mat> xy;
+  cv::split(flowBetween(a, b, size), xy);
+  cv::Mat mag;
+  cv::magnitude(xy[0], xy[1], mag);
+  return mag;
+}
+
 }  // namespace
 
 std::vector<float> flowMagnitudes(const video::Frame& a, const video::Frame& b, int size) {
-  const cv::Mat flow = flowBetween(a, b, size);
-  std::vector<cv::Mat> xy;
-  cv::split(flow, xy);
-  cv::Mat mag;
-  cv::magnitude(xy[0], xy[1], mag);
+  const cv::Mat mag = flowMagnitudeMap(a, b, size);
   return std::vector<float>(mag.begin<float>(), mag.end<float>());
 }
 
 double meanFlowMagnitude(const video::VideoClip& clip) {
   if (clip.frames.size() < 2) return 0;
   double sum = 0;
-  for (size_t i = 1; i < clip.frames.size(); ++i) {
-    const cv::Mat flow = flowBetween(clip.frames[i - 1], clip.frames[i]);
-    std::vector<cv::Mat> xy;
-    cv::split(flow, xy);
-    cv::Mat mag;
-    cv::magnitude(xy[0], xy[1], mag);
-    sum += cv::mean(mag)[0];
-  }
+  for (size_t i = 1; i < clip.frames.size(); ++i)
+    sum += cv::mean(flowMagnitudeMap(clip.frames[i - 1], clip.frames[i]))[0];
   return sum / static_cast<double>(clip.frames.size() - 1);
 }
 
