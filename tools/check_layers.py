@@ -14,6 +14,7 @@ wish; to move a folder, change the code first, then this table.
      core/video       FFmpeg decode and encode
      core/jobs        the job API (progress, log, cancel): nothing but util
   3  core/world       the toy world's procedural scenes (OpenCV), drawn as video frames
+     core/figures     contact sheets and line plots drawn with OpenCV
   3  core/engine      devices, memory, loading tensors into modules
      core/nn          primitives every model uses, the activation checkpoint
   4  core/models      configs, blocks and assembled models per family
@@ -29,8 +30,10 @@ wish; to move a folder, change the code first, then this table.
                       jobs built from the worker's jobs
  11  core/evaluation  the comparison's measures (CLIP-T, CLIP-I, motion,
                       consistency) with the toy evaluator or a real CLIP
- 12  ui               the Qt Studio
- 13  app              the two executables
+ 12  core/comparison  the paper's comparison on a toy world: trained baselines,
+                      scored videos, the results document
+ 13  ui               the Qt Studio
+ 14  app              the two executables
 
 Besides the order: core/ never includes a Qt header (<Q...>, <Qt.../...>,
 qcustomplot.h), and ui/ never includes a LibTorch header (<torch/...>,
@@ -56,6 +59,7 @@ LAYERS = [
     (2, "core/video"),
     (2, "core/jobs"),
     (3, "core/world"),
+    (3, "core/figures"),
     (3, "core/engine"),
     (3, "core/nn"),
     (4, "core/models"),
@@ -67,8 +71,9 @@ LAYERS = [
     (9, "core/worker"),
     (10, "core/toyworld"),
     (11, "core/evaluation"),
-    (12, "ui"),
-    (13, "app"),
+    (12, "core/comparison"),
+    (13, "ui"),
+    (14, "app"),
 ]
 LAYER_OF = {folder: layer for layer, folder in LAYERS}
 CHECKED_ROOTS = ("core", "app", "ui")

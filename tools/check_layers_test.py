@@ -81,8 +81,8 @@ class CheckLayersTest(unittest.TestCase):
             "core/pipelines/p.cpp": '#include "ui/panel.h"\n',
         })
         self.assertEqual(status, 1)
-        self.assertIn("ui/panel.cpp:1: ui (layer 12) -> app (layer 13)", output)
-        self.assertIn("core/pipelines/p.cpp:1: core/pipelines (layer 6) -> ui (layer 12)", output)
+        self.assertIn("ui/panel.cpp:1: ui (layer 13) -> app (layer 14)", output)
+        self.assertIn("core/pipelines/p.cpp:1: core/pipelines (layer 6) -> ui (layer 13)", output)
 
     def test_an_empty_root_is_a_usage_error(self):
         status, output = self.run_on({"README.md": "nothing to check\n"})

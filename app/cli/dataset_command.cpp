@@ -7,6 +7,7 @@
 #include "app/cli/exit_codes.h"
 #include "app/cli/help_formatter.h"
 #include "app/cli/progress_bar.h"
+#include "app/cli/worker_job.h"
 #include "core/datasets/dataset_jobs.h"
 #include "core/util/error.h"
 #include "core/worker/jobs.h"
@@ -122,15 +123,10 @@ int build(const Settings& settings, bool quiet, std::shared_ptr<jobs::CancelToke
   const jobs::JobListener listener = stderrProgress(quiet);
   jobs::JobContext job(listener, cancel);
   datasets::DatasetSummary summary;
-  worker::ComputeWorker computeWorker(settings.device);  // the Studio's kind of worker, for one job
-  worker::JobSpec spec;
-  spec.title = "dataset";
-  spec.listener = listener;
-  spec.cancel = std::move(cancel);
-  spec.work = [&](pipelines::ModelCache& models, jobs::JobContext& context) {
-    summary = buildDataset(models, settings, context);
-  };
-  worker::runAndWait(computeWorker, std::move(spec));
+  runOnWorker(settings.device, "dataset", listener, std::move(cancel),
+              [&](pipelines::ModelCache& models, jobs::JobContext& context) {
+                summary = buildDataset(models, settings, context);
+              });
   const auto count = [](int n, const std::string& noun) {
     return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
   };

@@ -7,8 +7,8 @@
 #include "app/cli/help_formatter.h"
 #include "app/cli/progress_bar.h"
 #include "app/cli/usage_error.h"
+#include "app/cli/worker_job.h"
 #include "core/util/duration.h"
-#include "core/worker/compute_worker.h"
 #include "core/worker/jobs.h"
 
 namespace sm::cli {
@@ -66,16 +66,10 @@ DemoInvocation DemoCommand::parse() const {
 
 int runDemo(const DemoInvocation& invocation, std::shared_ptr<jobs::CancelToken> cancel) {
   const jobs::JobListener listener = stderrProgress(invocation.quiet);
-  worker::ComputeWorker computeWorker("cpu");
-  worker::JobSpec spec;
-  spec.title = "demo";
-  spec.listener = listener;
-  spec.cancel = cancel;
   toyworld::DemoResult result;
-  spec.work = [&](pipelines::ModelCache& models, jobs::JobContext& context) {
+  runOnWorker("cpu", "demo", listener, cancel, [&](pipelines::ModelCache& models, jobs::JobContext& context) {
     result = toyworld::runDemo(invocation.request, models, context);
-  };
-  worker::runAndWait(computeWorker, std::move(spec));
+  });
   std::ifstream table(result.markdown);
   std::cerr << table.rdbuf() << "demo: " << formatDuration(result.seconds) << "\n";
   std::cout << result.contactSheet.string() << "\n";

@@ -6,7 +6,7 @@
 #include "app/cli/help_formatter.h"
 #include "app/cli/progress_bar.h"
 #include "app/cli/usage_error.h"
-#include "core/worker/compute_worker.h"
+#include "app/cli/worker_job.h"
 #include "core/worker/jobs.h"
 
 namespace sm::cli {
@@ -62,16 +62,11 @@ EvalInvocation EvalCommand::parse() const {
 }
 
 int runEval(const EvalInvocation& invocation, std::shared_ptr<jobs::CancelToken> cancel) {
-  worker::ComputeWorker computeWorker("cpu");
-  worker::JobSpec spec;
-  spec.title = "eval";
-  spec.listener = stderrProgress(invocation.quiet);
-  spec.cancel = cancel;
   evaluation::EvaluationReport report;
-  spec.work = [&](pipelines::ModelCache&, jobs::JobContext& context) {
-    report = evaluation::evaluateVideos(invocation.request, context);
-  };
-  worker::runAndWait(computeWorker, std::move(spec));
+  runOnWorker("cpu", "eval", stderrProgress(invocation.quiet), cancel,
+              [&](pipelines::ModelCache&, jobs::JobContext& context) {
+                report = evaluation::evaluateVideos(invocation.request, context);
+              });
   if (invocation.json)
     std::cout << report.toJson().dump(2) << "\n";
   else

@@ -8,11 +8,11 @@
 #include "app/cli/exit_codes.h"
 #include "app/cli/help_formatter.h"
 #include "app/cli/progress_bar.h"
+#include "app/cli/worker_job.h"
 #include "core/diffusion/scheduler_config.h"
 #include "core/util/duration.h"
 #include "core/util/error.h"
 #include "core/video/video_writer.h"
-#include "core/worker/compute_worker.h"
 #include "core/worker/jobs.h"
 
 namespace fs = std::filesystem;
@@ -122,17 +122,12 @@ int runGenerate(const GenerateInvocation& invocation, std::shared_ptr<jobs::Canc
   const jobs::JobListener listener = stderrProgress(invocation.quiet);
   jobs::JobContext job(listener, cancel);
   // The same compute worker the Studio uses, for one job.
-  worker::ComputeWorker computeWorker(invocation.device);
   const worker::GenerateJob generate{sources, invocation.dtype, request};
   worker::GeneratedVideos result;
-  worker::JobSpec spec;
-  spec.title = "generate";
-  spec.cancel = cancel;
-  spec.listener = listener;
-  spec.work = [&](pipelines::ModelCache& models, jobs::JobContext& context) {
-    result = worker::runGenerate(models, generate, context);
-  };
-  worker::runAndWait(computeWorker, std::move(spec));
+  runOnWorker(invocation.device, "generate", listener, cancel,
+              [&](pipelines::ModelCache& models, jobs::JobContext& context) {
+                result = worker::runGenerate(models, generate, context);
+              });
 
   for (int v = 0; v < request.numVideos; ++v) {
     const std::string path = outputPath(out, v, request.numVideos);

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "app/cli/common_options.h"
+#include "app/cli/compare_command.h"
 #include "app/cli/dataset_command.h"
 #include "app/cli/demo_command.h"
 #include "app/cli/eval_command.h"
@@ -48,6 +49,9 @@ commands:
   eval VIDEO... [--prompt TEXT] [--reference-images DIR] [--evaluator toy|PATH]
                              CLIP-T, CLIP-I, motion and temporal consistency of
                              videos, per video and mean +- standard error
+  compare [--config FILE] [--out DIR] [--results FILE]
+                             the paper's comparison on the toy world: every method
+                             and ablation trained, generated and scored, to RESULTS.md
   world images|videos|train --out DIR
                              the toy world: samples with captions, or retrain its
                              models from nothing (stillmoving world --help)
@@ -97,6 +101,7 @@ int run(int argc, char** argv) {
   const WorldCommand world(root);
   const DemoCommand demo(root);
   const EvalCommand eval(root);
+  const CompareCommand compare(root);
   CLI::App* version = root.add_subcommand("version");
   setHelp(*version, "usage: stillmoving version\n\nPrints the version.\n", 0);
   CLI::App* help = root.add_subcommand("help");
@@ -132,6 +137,7 @@ int run(int argc, char** argv) {
     if (world.chosen()) return runWorld(world.parse(), cancelOnInterrupt());
     if (demo.chosen()) return runDemo(demo.parse(), cancelOnInterrupt());
     if (eval.chosen()) return runEval(eval.parse(), cancelOnInterrupt());
+    if (compare.chosen()) return runCompare(compare.parse(), cancelOnInterrupt());
   } catch (const HelpRequest& request) {
     std::cout << request.text;
     return request.status;

@@ -7,6 +7,7 @@
 #include "app/cli/exit_codes.h"
 #include "app/cli/help_formatter.h"
 #include "app/cli/progress_bar.h"
+#include "app/cli/worker_job.h"
 #include "core/training/training_requests.h"
 #include "core/training/training_settings.h"
 #include "core/util/duration.h"
@@ -164,13 +165,8 @@ int runTrain(const TrainInvocation& invocation, std::shared_ptr<jobs::CancelToke
   // Training runs as one job on a compute worker, as in the Studio.
   const auto onWorker = [&](const std::string& device, auto run) {
     training::TrainingSummary summary;
-    worker::ComputeWorker computeWorker(device);
-    worker::JobSpec spec;
-    spec.title = "train";
-    spec.listener = listener;
-    spec.cancel = cancel;
-    spec.work = [&](pipelines::ModelCache& models, jobs::JobContext& context) { summary = run(models, context); };
-    worker::runAndWait(computeWorker, std::move(spec));
+    runOnWorker(device, "train", listener, cancel,
+                [&](pipelines::ModelCache& models, jobs::JobContext& context) { summary = run(models, context); });
     return summary;
   };
   if (const auto* s = std::get_if<training::MotionAdapterTrainingSettings>(&invocation.settings)) {

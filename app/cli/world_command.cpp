@@ -8,9 +8,9 @@
 #include "app/cli/help_formatter.h"
 #include "app/cli/progress_bar.h"
 #include "app/cli/usage_error.h"
+#include "app/cli/worker_job.h"
 #include "core/toyworld/world_samples.h"
 #include "core/toyworld/world_training.h"
-#include "core/worker/compute_worker.h"
 #include "core/worker/jobs.h"
 
 namespace sm::cli {
@@ -98,15 +98,9 @@ int runWorld(const WorldInvocation& w, std::shared_ptr<jobs::CancelToken> cancel
   request.workDir = w.out;
   request.only = w.stages;
   request.options.stepScale = w.stepScale;
-  worker::ComputeWorker computeWorker("cpu");
-  worker::JobSpec spec;
-  spec.title = "world train";
-  spec.listener = listener;
-  spec.cancel = cancel;
-  spec.work = [&](pipelines::ModelCache& models, jobs::JobContext& context) {
+  runOnWorker("cpu", "world train", listener, cancel, [&](pipelines::ModelCache& models, jobs::JobContext& context) {
     toyworld::trainWorld(request, models, context);
-  };
-  worker::runAndWait(computeWorker, std::move(spec));
+  });
   std::cout << w.out << "\n";
   return kExitOk;
 }

@@ -4,7 +4,6 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <stdexcept>
 
 #include "core/datasets/dataset_folder.h"
 #include "core/util/error.h"
@@ -21,34 +20,29 @@ std::string fixed(double v, int digits = 3) {
   return buffer;
 }
 
-/// Every measure by its report name, read from a video's scores (none when not measured):
-/// one table for the aggregates, the JSON rows and the Markdown columns.
-struct Measure {
-  const char* name;
-  std::optional<double> (*get)(const VideoScores&);
-};
-constexpr Measure kMeasures[] = {
-    {"clip_t", [](const VideoScores& s) { return s.clipT; }},
-    {"clip_i", [](const VideoScores& s) { return s.clipI; }},
-    {"motion", [](const VideoScores& s) { return std::optional<double>(s.motion); }},
-    {"dynamic_degree", [](const VideoScores& s) { return std::optional<double>(s.dynamicDegree); }},
-    {"consistency", [](const VideoScores& s) { return std::optional<double>(s.consistency); }},
-};
-
-const Measure& measureNamed(const std::string& name) {
-  for (const Measure& m : kMeasures)
-    if (name == m.name) return m;
-  throw std::logic_error("no measure named " + name);
-}
-
 }  // namespace
+
+std::vector<video::Frame> readReferencePictures(const std::string& folder, jobs::JobContext& job) {
+  const std::vector<std::string> files = datasets::listImages(folder);
+  if (files.empty()) throw ConfigError("reference folder '" + folder + "' has no pictures (.png, .jpg, ...)");
+  std::vector<video::Frame> pictures;
+  video::ReadOptions one;
+  one.maxFrames = 1;
+  for (const auto& file : files) {
+    job.throwIfCancelled();
+    const video::VideoClip clip = video::readVideo(file, one);
+    if (clip.frames.empty()) throw ConfigError("reference image '" + file + "' has no picture");
+    pictures.push_back(clip.frames[0]);
+  }
+  return pictures;
+}
 
 EvaluationReport evaluateVideos(const EvaluationRequest& request, jobs::JobContext& job) {
   if (request.videos.empty()) throw ConfigError("no video to evaluate: give one or more video files");
   for (const auto& v : request.videos)
     if (!fs::is_regular_file(v)) throw ConfigError("video '" + v + "' does not exist or is not a file");
-  std::vector<std::string> referenceFiles;
-  if (!request.referenceFolder.empty()) referenceFiles = datasets::listImages(request.referenceFolder);
+  std::vector<video::Frame> pictures;
+  if (!request.referenceFolder.empty()) pictures = readReferencePictures(request.referenceFolder, job);
 
   job.beginStage("loading the evaluator", 1);
   std::unique_ptr<Embedder> embedder = openEmbedder(request.evaluator);
@@ -59,16 +53,7 @@ EvaluationReport evaluateVideos(const EvaluationRequest& request, jobs::JobConte
 
   torch::Tensor prompt, references;
   if (!request.prompt.empty()) prompt = embedder->texts({request.prompt});
-  if (!referenceFiles.empty()) {
-    std::vector<video::Frame> pictures;
-    video::ReadOptions one;
-    one.maxFrames = 1;
-    for (const auto& file : referenceFiles) {
-      job.throwIfCancelled();
-      const video::VideoClip clip = video::readVideo(file, one);
-      if (clip.frames.empty()) throw ConfigError("reference image '" + file + "' has no picture");
-      pictures.push_back(clip.frames[0]);
-    }
+  if (!pictures.empty()) {
     references = embedder->images(pictures);
     report.references = static_cast<int>(pictures.size());
   }
@@ -80,7 +65,7 @@ EvaluationReport evaluateVideos(const EvaluationRequest& request, jobs::JobConte
     report.videos.push_back({request.videos[i], scoreVideo(clip, *embedder, prompt, references)});
     job.progress(static_cast<int64_t>(i) + 1);
   }
-  for (const Measure& m : kMeasures) {
+  for (const Measure& m : measureTable()) {
     // CLIP-T and CLIP-I are aggregated only when asked for (a prompt, reference images).
     if ((m.name == std::string("clip_t") && !prompt.defined()) ||
         (m.name == std::string("clip_i") && !references.defined()))
@@ -103,7 +88,7 @@ nlohmann::json EvaluationReport::toJson() const {
   j["videos"] = nlohmann::json::array();
   for (const auto& v : videos) {
     nlohmann::json row = {{"path", v.path}, {"frames", v.scores.frames}};
-    for (const Measure& m : kMeasures)
+    for (const Measure& m : measureTable())
       if (const std::optional<double> x = m.get(v.scores)) row[m.name] = *x;
     j["videos"].push_back(row);
   }

@@ -7,6 +7,7 @@
 
 #include "core/evaluation/video_metrics.h"
 #include "core/jobs/job.h"
+#include "core/video/video_frames.h"
 
 namespace sm::evaluation {
 
@@ -37,6 +38,11 @@ struct EvaluationReport {
   /// A Markdown table, one row per video and a last row of means ± standard errors.
   std::string toMarkdown() const;
 };
+
+/// The pictures of a reference folder (.png .jpg ..., sorted by name), each read
+/// as its first frame. Throws ConfigError naming a folder without pictures or
+/// a picture that decodes to nothing; sm::Cancelled when cancelled.
+std::vector<video::Frame> readReferencePictures(const std::string& folder, jobs::JobContext& job);
 
 /// Throws ConfigError naming a missing or unreadable video / folder (before any
 /// model loads), VideoIOError from decoding, sm::Cancelled when cancelled.

@@ -5,10 +5,28 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <stdexcept>
 
 #include "core/world/motion_metrics.h"
 
 namespace sm::evaluation {
+
+const std::vector<Measure>& measureTable() {
+  static const std::vector<Measure> table{
+      {"clip_t", [](const VideoScores& s) { return s.clipT; }},
+      {"clip_i", [](const VideoScores& s) { return s.clipI; }},
+      {"motion", [](const VideoScores& s) { return std::optional<double>(s.motion); }},
+      {"dynamic_degree", [](const VideoScores& s) { return std::optional<double>(s.dynamicDegree); }},
+      {"consistency", [](const VideoScores& s) { return std::optional<double>(s.consistency); }},
+  };
+  return table;
+}
+
+const Measure& measureNamed(const std::string& name) {
+  for (const Measure& m : measureTable())
+    if (name == m.name) return m;
+  throw std::logic_error("no measure named " + name);
+}
 
 void measureMotion(const video::VideoClip& clip, VideoScores& scores) {
   scores.frames = static_cast<int>(clip.frames.size());

@@ -4,6 +4,7 @@
 #include <torch/types.h>
 
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "core/evaluation/embedder.h"
@@ -40,6 +41,17 @@ void measureMotion(const video::VideoClip& clip, VideoScores& scores);
 /// [R, D] unit image embeddings or undefined.
 VideoScores scoreVideo(const video::VideoClip& clip, Embedder& embedder, const torch::Tensor& prompt,
                        const torch::Tensor& references);
+
+/// Every measure by its report name ("clip_t", "clip_i", "motion",
+/// "dynamic_degree", "consistency"), read from a video's scores (none when not
+/// measured): one table for every report's rows, columns and aggregates.
+struct Measure {
+  const char* name;
+  std::optional<double> (*get)(const VideoScores&);
+};
+const std::vector<Measure>& measureTable();
+/// Throws std::logic_error for a name not in the table.
+const Measure& measureNamed(const std::string& name);
 
 struct Aggregate {
   int count = 0;

@@ -173,20 +173,22 @@ training::TrainingSummary trainToySpatialAdapters(const SpatialAdapterRun& run, 
                                                   jobs::JobContext& job) {
   const ToyModelFiles& files = run.files;
   const bool object = run.kind == CustomizationKind::Object;
-  const fs::path videos = run.workDir / "world_videos";
-  if (!fs::exists(videos / "captions.jsonl")) writeWorldSamples(videos, SampleKind::Videos, 40, 909, job);
   datasets::PriorDatasetSettings p;
-  p.out = (run.workDir / "datasets" / "prior").string();
-  p.models.base = files.base().string();
-  p.models.tokenizer = files.tokenizer().string();
-  p.inputFolder = videos.string();
-  p.count = 40;
-  p.frames = kFramesForAdapters;
-  p.width = p.height = 64;
-  p.seed = 909;
-  p.device = "cpu";
-  p.dtype = "fp32";
-  if (!fs::exists(fs::path(p.out) / "manifest.json")) worker::runPriorDataset(cache, p, job);
+  if (run.withPrior) {
+    const fs::path videos = run.workDir / "world_videos";
+    if (!fs::exists(videos / "captions.jsonl")) writeWorldSamples(videos, SampleKind::Videos, 40, 909, job);
+    p.out = (run.workDir / "datasets" / "prior").string();
+    p.models.base = files.base().string();
+    p.models.tokenizer = files.tokenizer().string();
+    p.inputFolder = videos.string();
+    p.count = 40;
+    p.frames = kFramesForAdapters;
+    p.width = p.height = 64;
+    p.seed = 909;
+    p.device = "cpu";
+    p.dtype = "fp32";
+    if (!fs::exists(fs::path(p.out) / "manifest.json")) worker::runPriorDataset(cache, p, job);
+  }
 
   datasets::FrozenDatasetSettings d =
       frozenSettings(files, run.workDir / "datasets" / (object ? "frozen_object" : "frozen_style"), 1010);
@@ -203,8 +205,10 @@ training::TrainingSummary trainToySpatialAdapters(const SpatialAdapterRun& run, 
   t.model.custom = d.models.custom;
   t.model.loras = d.models.loras;
   t.customDataset = d.out;
-  t.priorDataset = p.out;
+  t.priorDataset = p.out;  // "" without the prior
+  t.priorRatio = run.withPrior ? 0.5 : 0.0;
   if (run.withMotionAdapter) t.motionAdapter = files.motionAdapter().string();
+  t.trainAllSpatialWeights = run.allSpatialWeights;
   t.output = run.output.string();
   const training::TrainingSummary summary = worker::runSpatialAdaptersTraining(cache, t, job);
   copyAsHalf(run.output, run.output);

@@ -5,9 +5,9 @@
 #include <chrono>
 #include <cstdio>
 #include <nlohmann/json.hpp>
-#include <opencv2/imgproc.hpp>
 
 #include "core/datasets/dataset_folder.h"
+#include "core/figures/labelled_sheet.h"
 #include "core/toyworld/evaluator.h"
 #include "core/toyworld/stages.h"
 #include "core/toyworld/world_batches.h"
@@ -33,31 +33,6 @@ torch::Tensor referencePixels(const ToyModelFiles& files) {
   }
   if (out.empty()) throw ConfigError(files.references("object").string() + ": no reference pictures");
   return torch::stack(out);
-}
-
-/// Rows = methods, columns = frames, a label strip on the left.
-video::Frame contactSheet(const std::vector<std::pair<std::string, video::VideoClip>>& rows, int cell) {
-  const int label = 200;
-  const int frames = static_cast<int>(rows.front().second.frames.size());
-  cv::Mat sheet(static_cast<int>(rows.size()) * (cell + 2), label + frames * (cell + 2), CV_8UC3,
-                cv::Scalar(24, 24, 24));
-  for (size_t r = 0; r < rows.size(); ++r) {
-    const int y = static_cast<int>(r) * (cell + 2);
-    cv::putText(sheet, rows[r].first, cv::Point(6, y + cell / 2 + 5), cv::FONT_HERSHEY_SIMPLEX, 0.45,
-                cv::Scalar(235, 235, 235), 1, cv::LINE_AA);
-    for (int f = 0; f < frames; ++f) {
-      const video::Frame& frame = rows[r].second.frames[static_cast<size_t>(f)];
-      cv::Mat img(frame.height, frame.width, CV_8UC3, const_cast<uint8_t*>(frame.rgb.data()));
-      cv::Mat scaled;
-      cv::resize(img, scaled, cv::Size(cell, cell), 0, 0, cv::INTER_NEAREST);
-      scaled.copyTo(sheet(cv::Rect(label + f * (cell + 2), y, cell, cell)));
-    }
-  }
-  video::Frame out;
-  out.width = sheet.cols;
-  out.height = sheet.rows;
-  out.rgb.assign(sheet.data, sheet.data + sheet.total() * 3);
-  return out;
 }
 
 std::string fixed(double v, int digits) {
@@ -122,7 +97,7 @@ DemoResult runDemo(const DemoRequest& request, pipelines::ModelCache& cache, job
   const torch::Tensor promptEmbedding = evaluator.texts({request.prompt});
 
   DemoResult result;
-  std::vector<std::pair<std::string, video::VideoClip>> sheetRows;
+  std::vector<figures::LabelledRow> sheetRows;
   for (const Method& m : methods) {
     job.info("demo: " + m.label);
     worker::GenerateJob g;
@@ -148,11 +123,11 @@ DemoResult runDemo(const DemoRequest& request, pipelines::ModelCache& cache, job
     row.adherence = frames.matmul(promptEmbedding.t()).mean().item<double>();
     row.motion = world::meanFlowMagnitude(clip);
     result.rows.push_back(row);
-    sheetRows.emplace_back(m.label, clip);
+    sheetRows.push_back({m.label, clip});
   }
 
   result.contactSheet = request.out / "contact_sheet.png";
-  datasets::writePng(result.contactSheet.string(), contactSheet(sheetRows, 64));
+  datasets::writePng(result.contactSheet.string(), figures::labelledSheet(sheetRows));
   nlohmann::json rows = nlohmann::json::array();
   std::string md =
       "| method | motion scale | fidelity (CLIP-I) | adherence (CLIP-T) | motion (px/frame) | video |\n"

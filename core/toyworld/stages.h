@@ -61,6 +61,11 @@ struct SpatialAdapterRun {
   std::filesystem::path checkpointDir;
   /// False: the paper's "no Motion Adapter" ablation (frozen videos at a = 0).
   bool withMotionAdapter = true;
+  /// False: the "no prior preservation" ablation (frozen videos alone).
+  bool withPrior = true;
+  /// Every spatial weight trained instead of Spatial Adapters: `output` is then
+  /// a UNet weights file, used as a customized model (--custom).
+  bool allSpatialWeights = false;
 };
 training::TrainingSummary trainToySpatialAdapters(const SpatialAdapterRun& run, pipelines::ModelCache& cache,
                                                   jobs::JobContext& job);
