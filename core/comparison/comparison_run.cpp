@@ -45,7 +45,8 @@ void claimOutputFolder(const ComparisonRequest& request) {
                           "' holds a comparison made with another config (its config.json): give another --out, "
                           "or --overwrite to discard its videos and trained files");
       // Only what this command wrote there: the folder may hold the user's own files.
-      for (const char* part : {"videos", "training", "results.json"}) fs::remove_all(request.out / part);
+      for (const char* part : {"videos", "training", "results.json", "timings.json"})
+        fs::remove_all(request.out / part);
     }
   } else if (fs::exists(request.out) && !fs::is_directory(request.out)) {
     throw ConfigError("--out: '" + request.out.string() + "' exists and is not a folder");
@@ -84,10 +85,12 @@ TrainedMethod trainMethod(const ComparisonRequest& request, const toyworld::ToyM
   const fs::path output = trainedFile(request.out, kind, method);
   const fs::path record = fs::path(output).replace_extension(".json");
   TrainedMethod trained{kind, method, fs::relative(output, request.out).string(), request.config.trainSteps, 0};
-  if (fs::exists(output) && fs::exists(record)) {
-    const json r = io::readJsonFile(record.string());
-    trained.steps = r.value("steps", trained.steps);
-    trained.seconds = r.value("seconds", 0.0);
+  if (fs::exists(output)) {
+    if (fs::exists(record)) {  // absent only when the run died between the two writes
+      const json r = io::readJsonFile(record.string());
+      trained.steps = r.value("steps", trained.steps);
+      trained.seconds = r.value("seconds", 0.0);
+    }
     job.info("compare: reusing " + trained.file);
     return trained;
   }
@@ -153,6 +156,12 @@ void requireCustomizationFiles(const toyworld::ToyModelFiles& files, Customizati
                         customizationId(kind) + " customization): run `stillmoving world train` again");
 }
 
+/// A path as the document shows it: relative to the working folder when inside it.
+std::string displayPath(const fs::path& p) {
+  const fs::path relative = fs::proximate(p);
+  return relative.empty() || *relative.begin() == ".." ? p.string() : relative.string();
+}
+
 }  // namespace
 
 ComparisonResult runComparison(const ComparisonRequest& request, pipelines::ModelCache& cache, jobs::JobContext& job) {
@@ -187,7 +196,8 @@ ComparisonResult runComparison(const ComparisonRequest& request, pipelines::Mode
   job.beginStage("loading the evaluator", 1);
   std::unique_ptr<evaluation::Embedder> embedder =
       evaluation::openEmbedder(config.evaluator == "toy" ? files.evaluator().string() : config.evaluator);
-  result.evaluator = embedder->name();
+  result.evaluator = config.evaluator == "toy" ? "the toy world's evaluator (" + displayPath(files.evaluator()) + ")"
+                                               : embedder->name();
   job.progress(1);
 
   struct Item {
@@ -211,6 +221,9 @@ ComparisonResult runComparison(const ComparisonRequest& request, pipelines::Mode
     references[plan.kind] =
         embedder->images(evaluation::readReferencePictures(files.references(customizationId(plan.kind)).string(), job));
 
+  // How long each video took to make, kept across runs so that a resumed run reports the whole.
+  const fs::path timingsFile = request.out / "timings.json";
+  json timings = fs::exists(timingsFile) ? io::readJsonFile(timingsFile.string()) : json::object();
   job.beginStage("comparing", total);
   int64_t done = 0;
   for (const Item& item : items) {
@@ -243,9 +256,13 @@ ComparisonResult runComparison(const ComparisonRequest& request, pipelines::Mode
           g.request.seed = seed;
           const auto t = Clock::now();
           video::writeVideo(file.string(), worker::runGenerate(cache, g, job).clips.front());
-          result.generationSeconds += secondsSince(t);
+          const double seconds = secondsSince(t);
+          result.generationSeconds += seconds;
           ++result.videosGenerated;
+          timings[fs::relative(file, request.out).string()] = seconds;
+          util::writeFileAtomically(timingsFile.string(), timings.dump(1) + "\n");
         }
+        result.allGenerationSeconds += timings.value(fs::relative(file, request.out).string(), 0.0);
         const video::VideoClip clip = video::readVideo(file.string());
         ComparedVideo v;
         v.customization = kind;

@@ -327,6 +327,7 @@ void writeResults(const ComparisonResult& r, const fs::path& out, jobs::JobConte
   j["seconds"] = r.seconds;
   j["generation_seconds"] = r.generationSeconds;
   j["videos_generated"] = r.videosGenerated;
+  j["all_generation_seconds"] = r.allGenerationSeconds;
   j["trained"] = json::array();
   for (const auto& t : r.trained)
     j["trained"].push_back({{"customization", customizationId(t.customization)},
@@ -375,8 +376,8 @@ void writeResults(const ComparisonResult& r, const fs::path& out, jobs::JobConte
      << r.config.size << ", DDIM " << r.config.steps << " steps, guidance " << fixed(r.config.guidance, 1) << ", fp32; "
      << r.config.seeds.size() << (r.config.seeds.size() == 1 ? " seed" : " seeds")
      << " x the prompts below per customization. Trained methods: " << r.config.trainSteps << " steps each, "
-     << minutes(trainingSeconds) << " in all; " << r.videosGenerated << " videos generated in "
-     << minutes(r.generationSeconds) << " by the last run (" << minutes(r.seconds) << " in all).\n\n"
+     << minutes(trainingSeconds) << " in all; " << r.videos.size() << " videos generated in "
+     << minutes(r.allGenerationSeconds) << ", each scored from its MP4 file.\n\n"
      << "Measures (`stillmoving eval`): **CLIP-I** the mean cosine between each frame and each of the "
         "customization's reference pictures; **CLIP-T** between each frame and the prompt (without its motion "
         "words: the evaluator was trained on captions without them); **motion** the mean Farneback optical-flow "

@@ -130,10 +130,16 @@ TrainingSummary TrainingRun::train(
     step = static_cast<int>(checkpoint.step);
     history = lossHistory(checkpoint);
     summary.resumedFrom = step;
-    if (step >= s_.steps)
-      throw ConfigError(checkpointPath + " is at step " + std::to_string(step) + ": ask for more than " +
-                        std::to_string(step) + " steps to go on");
-    job_.info("resuming at step " + std::to_string(step) + " from " + checkpointPath);
+    if (step > s_.steps)
+      throw ConfigError(checkpointPath + " is at step " + std::to_string(step) + ", past the " +
+                        std::to_string(s_.steps) + " steps asked for: ask for at least " + std::to_string(step));
+    if (step == s_.steps)
+      // A finished run whose output was lost (killed while writing it, or deleted): the
+      // checkpoint holds the final weights, so the output is written again from it.
+      job_.info("the run in " + checkpointPath + " is complete (step " + std::to_string(step) +
+                "): writing its output again from the checkpoint");
+    else
+      job_.info("resuming at step " + std::to_string(step) + " from " + checkpointPath);
     for (size_t i = 0; i < history.size(); ++i) job_.metric("loss", static_cast<int64_t>(i) + 1, history[i]);
   }
   fs::create_directories(dir);

@@ -165,6 +165,22 @@ TEST(TrainMotionAdapter, ResumeAfterCancelEqualsAnUninterruptedRun) {
   EXPECT_EQ(summary.steps, 4);
   expectSameTensors(straight.output, interrupted.output);  // bit for bit on the CPU
 
+  // A finished run whose output was lost: resuming at the last step writes it again, the same.
+  fs::remove(interrupted.output);
+  const TrainingSummary again = trainMotionAdapter(interrupted, jobs::silentJob());
+  EXPECT_EQ(again.resumedFrom, 4);
+  EXPECT_EQ(again.steps, 4);
+  expectSameTensors(straight.output, interrupted.output);
+  // Fewer steps than the checkpoint holds is refused, naming both.
+  interrupted.steps = 3;
+  try {
+    trainMotionAdapter(interrupted, jobs::silentJob());
+    ADD_FAILURE() << "resuming past the steps asked for was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("is at step 4, past the 3 steps"), std::string::npos) << e.what();
+  }
+  interrupted.steps = 4;
+
   // Resuming with other settings, or with nothing to resume, is refused.
   interrupted.learningRate = 5e-4;
   interrupted.steps = 6;
