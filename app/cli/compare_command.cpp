@@ -24,8 +24,8 @@ writes a results document: a table per customization (CLIP-I, CLIP-T, motion,
 dynamic degree, consistency as mean +- standard error), the paper's claims
 tested on paired differences, a plot of motion and CLIP-I against the motion
 scale and a contact sheet of the methods. The defaults (2 seeds x 3 prompts)
-take about 35 minutes on 2 CPU cores. Trained files and videos are kept in
---out: a cancelled or repeated run reuses them.
+took 27 minutes on 2 CPU cores. Trained files and videos are kept in --out:
+a cancelled or repeated run reuses them.
 
   --config FILE   a JSON object naming what it changes (every key optional):
                     models            a toy world's models folder (default: the shipped one)
