@@ -30,15 +30,6 @@ std::string folderOf(const std::string& path) {
   return folder.empty() ? "." : folder;
 }
 
-// Unique per process and call, and random across processes, so that two
-// writers of the same target (or a leftover from a crash) never share a file.
-std::string tempNameFor(const std::string& path) {
-  static std::atomic<unsigned> counter{0};
-  static thread_local std::mt19937_64 random{std::random_device{}()};
-  return tempFilePrefix(path) + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" +
-         std::to_string(random() % 1000000);
-}
-
 // "<digits>" at `pos`, advancing past them; nullopt when there are none.
 std::optional<unsigned long long> digitsAt(const std::string& s, size_t& pos) {
   const size_t start = pos;
@@ -89,6 +80,15 @@ std::string tempFilePrefix(const std::string& path) {
   return (target.parent_path() / name).string();
 }
 
+// Unique per process and call, and random across processes, so that two
+// writers of the same target (or a leftover from a crash) never share a file.
+std::string tempPathFor(const std::string& path) {
+  static std::atomic<unsigned> counter{0};
+  static thread_local std::mt19937_64 random{std::random_device{}()};
+  return tempFilePrefix(path) + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" +
+         std::to_string(random() % 1000000);
+}
+
 size_t removeStaleTempFiles(const std::string& path) {
   const std::string prefix = std::filesystem::path(tempFilePrefix(path)).filename().string();
   size_t removed = 0;
@@ -99,7 +99,7 @@ size_t removeStaleTempFiles(const std::string& path) {
     // kill(pid, 0) probes without signalling: ESRCH means no such process. EPERM is a live process.
     if (::kill(*pid, 0) == 0 || errno != ESRCH) continue;
     std::error_code ignored;
-    if (std::filesystem::remove(it->path(), ignored)) ++removed;
+    if (std::filesystem::remove_all(it->path(), ignored) > 0) ++removed;
   }
   return removed;
 }
@@ -110,7 +110,7 @@ FileWriteError::FileWriteError(std::string path, int errorNumber, const std::str
 AtomicFileWriter::AtomicFileWriter(std::string path) : path_(std::move(path)) {
   if (path_.empty()) throw FileWriteError(path_, 0, "no file name given");
   for (int attempt = 0; attempt < kNameAttempts && fd_ < 0; ++attempt) {
-    tempPath_ = tempNameFor(path_);
+    tempPath_ = tempPathFor(path_);
     fd_ = ::open(tempPath_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd_ < 0 && errno != EEXIST) break;
   }

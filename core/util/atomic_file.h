@@ -68,8 +68,11 @@ class AtomicFileWriter {
 /// cannot be mistaken for a model or checkpoint file.
 std::string tempFilePrefix(const std::string& path);
 
-/// Removes the temporary files that writers of `path` left behind when they
-/// were killed: those whose process no longer exists on this machine. Files of
+/// A fresh temporary name for `path`: tempFilePrefix(path) + "<pid>-<counter>-<random>".
+std::string tempPathFor(const std::string& path);
+
+/// Removes the temporary files (or folders, util::StagedFolder) that writers of
+/// `path` left behind when they were killed: those whose process no longer exists on this machine. Files of
 /// live writers (this process's included) are kept. Best effort, never throws;
 /// returns how many files were removed. A writer on another machine sharing the
 /// folder looks dead here: its commit then fails with FileWriteError and the

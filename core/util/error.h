@@ -56,6 +56,13 @@ class VideoIOError : public Error {
   int avError_;
 };
 
+/// An input the user named (a file or folder of images, videos, a dataset) is
+/// missing or unusable. Model files have CheckpointError.
+class InputError : public Error {
+ public:
+  using Error::Error;
+};
+
 /// A configuration value or request parameter is invalid.
 class ConfigError : public Error {
  public:
