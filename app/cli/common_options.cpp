@@ -4,12 +4,15 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "core/util/error.h"
+
 namespace fs = std::filesystem;
 
 namespace sm::cli {
 
 void requireExists(const std::string& option, const std::string& path) {
-  if (!fs::exists(path)) throw UsageError("--" + option + " " + path + ": no such file or folder");
+  // A missing input is not a mistake in the command's form: exit status 3, like a broken file.
+  if (!fs::exists(path)) throw InputError("--" + option + " " + path + ": no such file or folder");
 }
 
 std::optional<std::string> existingPath(const SettingOptions& options, const std::string& key) {

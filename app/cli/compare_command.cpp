@@ -8,6 +8,7 @@
 #include "app/cli/usage_error.h"
 #include "app/cli/worker_job.h"
 #include "core/comparison/results_document.h"
+#include "core/util/writable.h"
 
 namespace sm::cli {
 namespace {
@@ -66,6 +67,7 @@ CompareInvocation CompareCommand::parse() const {
       config_.empty() ? comparison::ComparisonConfig::defaults() : comparison::ComparisonConfig::fromFile(config_);
   if (out_.empty()) throw UsageError("--out: give a folder");
   c.request.out = out_;
+  util::requireWritableFolder(out_);
   c.request.document = results_;
   c.request.overwrite = overwrite_;
   c.quiet = quiet_;

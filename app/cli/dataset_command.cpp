@@ -61,7 +61,7 @@ datasets::DatasetSource parseSource(const SettingOptions& args, bool allowModel)
 void fillCommon(const SettingOptions& args, datasets::DatasetCommonSettings& s) {
   s.out = args.required("out");
   s.models.base = args.required("base");
-  if (!fs::exists(s.models.base)) throw UsageError("--base " + s.models.base + ": no such file or folder");
+  if (!fs::exists(s.models.base)) throw InputError("--base " + s.models.base + ": no such file or folder");
   s.models.custom = existing(args, "custom");
   s.models.tokenizer = existing(args, "tokenizer");
   s.models.motionModule = existing(args, "motion-module");
@@ -78,6 +78,7 @@ void fillCommon(const SettingOptions& args, datasets::DatasetCommonSettings& s) 
   s.caption = args.value("caption").value_or("");
   s.device = args.choice("device");
   s.dtype = args.choice("dtype");
+  s.force = args.flag("force");
 }
 
 // Settings errors are the user's command line: one line, exit 2, before any model loads.
@@ -157,7 +158,7 @@ DatasetInvocation DatasetCommand::parse() const {
   if (help_->parsed()) throw HelpRequest{kDatasetUsage, kExitOk};
   if (!frozenApp_->parsed() && !priorApp_->parsed()) {
     const std::vector<std::string> rest = app_->remaining();
-    if (rest.empty()) throw HelpRequest{kDatasetUsage, kExitBadInput};
+    if (rest.empty()) throw HelpRequest{kDatasetUsage, kExitUsage};
     if (rest[0].rfind("-", 0) == 0) refuseExtras(*app_);
     throw UsageError("unknown dataset kind '" + rest[0] + "': use dataset frozen or dataset prior");
   }

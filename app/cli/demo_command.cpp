@@ -9,6 +9,8 @@
 #include "app/cli/usage_error.h"
 #include "app/cli/worker_job.h"
 #include "core/util/duration.h"
+#include "core/util/error.h"
+#include "core/util/writable.h"
 #include "core/worker/jobs.h"
 
 namespace sm::cli {
@@ -50,10 +52,11 @@ DemoCommand::DemoCommand(CLI::App& root) {
 DemoInvocation DemoCommand::parse() const {
   DemoInvocation d;
   d.request.out = out_;
+  if (!out_.empty()) util::requireWritableFolder(out_);
   if (!models_.empty()) {
     toyworld::ToyModelFiles files{models_};
     if (!files.hasBase())
-      throw UsageError("--models: '" + models_ + "' is not a toy world's models folder (no base/, motion_module/)");
+      throw InputError("--models: '" + models_ + "' is not a toy world's models folder (no base/, motion_module/)");
     d.request.models = files;
   }
   d.request.train = train_;

@@ -7,6 +7,7 @@
 #include "app/cli/progress_bar.h"
 #include "app/cli/usage_error.h"
 #include "app/cli/worker_job.h"
+#include "core/io/json_file.h"
 #include "core/worker/jobs.h"
 
 namespace sm::cli {
@@ -68,7 +69,7 @@ int runEval(const EvalInvocation& invocation, std::shared_ptr<jobs::CancelToken>
                 report = evaluation::evaluateVideos(invocation.request, context);
               });
   if (invocation.json)
-    std::cout << report.toJson().dump(2) << "\n";
+    std::cout << io::dumpJson(report.toJson(), 2) << "\n";
   else
     std::cout << "evaluator: " << report.evaluator << "\n\n" << report.toMarkdown();
   return kExitOk;

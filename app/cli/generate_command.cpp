@@ -12,6 +12,7 @@
 #include "core/diffusion/scheduler_config.h"
 #include "core/util/duration.h"
 #include "core/util/error.h"
+#include "core/util/writable.h"
 #include "core/video/video_writer.h"
 #include "core/worker/jobs.h"
 
@@ -39,6 +40,10 @@ void checkOutput(const std::string& out) {
     throw UsageError("--out " + out + ": write .mp4, .gif, or a folder of PNG frames (a path without extension)");
   const fs::path parent = p.parent_path().empty() ? fs::path(".") : p.parent_path();
   if (!fs::is_directory(parent)) throw UsageError("--out " + out + ": folder " + parent.string() + " does not exist");
+  if (ext.empty())
+    util::requireWritableFolder(out);
+  else
+    util::requireWritableFile(out);
 }
 
 }  // namespace
@@ -112,6 +117,7 @@ GenerateInvocation GenerateCommand::parse() const {
   invocation.device = options.choice("device");
   invocation.dtype = options.choice("dtype");
   invocation.quiet = options.flag("quiet");
+  invocation.force = options.flag("force");
   return invocation;
 }
 
@@ -122,7 +128,7 @@ int runGenerate(const GenerateInvocation& invocation, std::shared_ptr<jobs::Canc
   const jobs::JobListener listener = stderrProgress(invocation.quiet);
   jobs::JobContext job(listener, cancel);
   // The same compute worker the Studio uses, for one job.
-  const worker::GenerateJob generate{sources, invocation.dtype, request};
+  const worker::GenerateJob generate{sources, invocation.dtype, request, invocation.force};
   worker::GeneratedVideos result;
   runOnWorker(invocation.device, "generate", listener, cancel,
               [&](pipelines::ModelCache& models, jobs::JobContext& context) {

@@ -19,6 +19,7 @@ struct GenerateInvocation {
   std::string device = "auto";
   std::string dtype = "auto";
   bool quiet = false;
+  bool force = false;  ///< run although the memory estimate exceeds the free memory
 };
 
 class GenerateCommand {

@@ -7,6 +7,7 @@
 #include "app/cli/common_options.h"
 #include "app/cli/exit_codes.h"
 #include "app/cli/help_formatter.h"
+#include "core/io/json_file.h"
 #include "core/models/model_check.h"
 #include "core/util/error.h"
 
@@ -125,7 +126,7 @@ int runInspect(const InspectInvocation& invocation) {
       status = kExitBadInput;
     }
   }
-  if (json) std::cout << all.dump(2) << "\n";
+  if (json) std::cout << io::dumpJson(all, 2) << "\n";
   return status;
 }
 

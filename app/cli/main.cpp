@@ -23,7 +23,9 @@
 #include "app/cli/usage_error.h"
 #include "app/cli/world_command.h"
 #include "core/engine/runtime.h"
+#include "core/util/atomic_file.h"
 #include "core/util/error.h"
+#include "core/util/staged_folder.h"
 #include "core/video/ffmpeg_log.h"
 
 namespace {
@@ -58,7 +60,12 @@ commands:
   version                    print the version
 )";
 
-constexpr const char* kExitStatus = "\nexit status: 0 success, 1 internal error, 2 bad input or usage, 130 cancelled\n";
+constexpr const char* kExitStatus = R"(
+exit status: 0 success; 1 internal error (a bug: please report it); 2 bad
+command line or setting, or a refused request; 3 an input file or folder is
+missing, unreadable, broken or of the wrong kind; 4 not enough memory, the
+output cannot be written, or another build holds the folder; 130 cancelled
+)";
 
 // A progress bar may be drawn on a terminal: errors start on a clean line.
 const char* clearLine() { return isatty(STDERR_FILENO) ? "\r\033[K" : ""; }
@@ -119,16 +126,16 @@ int run(int argc, char** argv) {
   if (!rest.empty() && rest[0].rfind("-", 0) != 0) {
     // One line: the mistake, then the usage, which helps with a wrong command.
     std::cerr << "stillmoving: unknown command '" << rest[0] << "'\n\n" << root.help();
-    return kExitBadInput;
+    return kExitUsage;
   }
   refuseExtras(root);
   global.check();
   if (help->parsed() || root.get_subcommands().empty()) {
     std::cout << root.help();
-    return help->parsed() ? kExitOk : kExitBadInput;
+    return help->parsed() ? kExitOk : kExitUsage;
   }
   sm::engine::configureThreads(global.integer("threads"));
-  sm::video::quietFfmpegLogs();  // x264's statistics on every video written are not the user's business
+  sm::video::routeFfmpegLogs();  // warnings only: x264's statistics on every video are not the user's business
   try {
     if (inspect.chosen()) return runInspect(inspect.parse());
     if (generate.chosen()) return runGenerate(generate.parse(), cancelOnInterrupt());
@@ -149,22 +156,37 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  using namespace sm::cli;
+  // The most specific first: each error type says whose problem it is.
   try {
     return run(argc, argv);
-  } catch (const sm::cli::UsageError& e) {
+  } catch (const UsageError& e) {
     std::cerr << "stillmoving: " << e.what() << "\n";
-    return sm::cli::kExitBadInput;
+    return kExitUsage;
   } catch (const sm::Cancelled&) {
     std::cerr << clearLine() << "stillmoving: cancelled\n";
-    return sm::cli::kExitCancelled;
+    return kExitCancelled;
   } catch (const sm::OutOfMemoryError& e) {
     std::cerr << clearLine() << "stillmoving: error: " << e.what() << "\n";
-    return sm::cli::kExitFailure;
+    return kExitResources;
+  } catch (const sm::util::FileWriteError& e) {
+    std::cerr << clearLine() << "stillmoving: error: " << e.what() << "\n";
+    return kExitResources;
+  } catch (const sm::util::FolderBusyError& e) {
+    std::cerr << clearLine() << "stillmoving: error: " << e.what() << "\n";
+    return kExitResources;
+  } catch (const std::bad_alloc&) {
+    std::cerr << clearLine()
+              << "stillmoving: error: out of memory: lower the size, frames or batch, or close other programs\n";
+    return kExitResources;
+  } catch (const sm::ConfigError& e) {
+    std::cerr << clearLine() << "stillmoving: error: " << e.what() << "\n";
+    return kExitUsage;
   } catch (const sm::Error& e) {
     std::cerr << clearLine() << "stillmoving: error: " << e.what() << "\n";
-    return sm::cli::kExitBadInput;
+    return kExitBadInput;
   } catch (const std::exception& e) {
-    std::cerr << "stillmoving: internal error: " << e.what() << "\n";
-    return sm::cli::kExitFailure;
+    std::cerr << clearLine() << "stillmoving: internal error: " << e.what() << "\n";
+    return kExitBug;
   }
 }

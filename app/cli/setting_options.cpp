@@ -7,6 +7,7 @@
 #include "app/cli/usage_error.h"
 #include "core/settings/setting_checks.h"
 #include "core/settings/settings_table.h"
+#include "core/text/clip_text_normalize.h"
 
 namespace sm::cli {
 
@@ -129,6 +130,12 @@ void SettingOptions::check() const {
         break;
       case SettingType::Choice: choice(key); break;
       case SettingType::Seed: seed(key, 0); break;
+      case SettingType::Text:
+        // Caught here, not in a JSON writer after all the work is done.
+        for (const auto& value : values_.at(key))
+          if (!text::clipnorm::isValidUtf8(value))
+            throw UsageError("--" + key + " is not valid UTF-8 text: write it in a UTF-8 terminal or file");
+        break;
       default: break;
     }
   }

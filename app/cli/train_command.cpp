@@ -80,8 +80,10 @@ void readCommon(const SettingOptions& args, training::TrainingSettings& s) {
   s.seed = args.seed("seed", 0);
   s.checkpointEvery = args.integer("checkpoint-every");
   s.resume = args.flag("resume");
+  s.overwrite = args.flag("overwrite");
   s.gradientCheckpointing = !args.flag("no-gradient-checkpointing");
   s.device = args.choice("device");
+  s.force = args.flag("force");
   s.precision = args.choice("precision");
 }
 

@@ -11,6 +11,7 @@
 #include "app/cli/worker_job.h"
 #include "core/toyworld/world_samples.h"
 #include "core/toyworld/world_training.h"
+#include "core/util/writable.h"
 #include "core/worker/jobs.h"
 
 namespace sm::cli {
@@ -76,6 +77,7 @@ WorldInvocation WorldCommand::parse() const {
            : videos_->parsed() ? WorldInvocation::Kind::Videos
                                : WorldInvocation::Kind::Train;
   w.out = out_;
+  util::requireWritableFolder(w.out);
   w.count = count_;
   w.seed = seed_;
   w.stages = splitList(stages_);

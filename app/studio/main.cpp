@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
   QTranslator translator;
   if (translator.load(QLocale(), "stillmoving", "_", ":/i18n")) QApplication::installTranslator(&translator);
   sm::engine::configureThreads(sm::ui::PreferencesDialog::savedThreads());
-  sm::video::quietFfmpegLogs();  // x264's notes on every export are not the artist's business
+  sm::video::routeFfmpegLogs();  // warnings only: x264's notes on every export are not the artist's business
   sm::ui::MainWindow window;
   window.show();
   for (const QString& path : QApplication::arguments().mid(1)) window.modelPanel()->openModel(path);

@@ -238,12 +238,12 @@ ComparisonConfig ComparisonConfig::fromJson(const json& j, const std::string& so
 
 ComparisonConfig ComparisonConfig::fromFile(const fs::path& file) {
   std::ifstream in(file);
-  if (!in) throw ConfigError("--config: cannot read '" + file.string() + "': give a JSON comparison config");
+  if (!in) throw InputError("--config: cannot read '" + file.string() + "': give a JSON comparison config");
   json j;
   try {
     j = json::parse(in);
   } catch (const json::parse_error& e) {
-    throw ConfigError("--config: '" + file.string() + "' is not valid JSON: " + e.what());
+    throw InputError("--config: '" + file.string() + "' is not valid JSON: " + e.what());
   }
   return fromJson(j, file.string(), file.parent_path());
 }

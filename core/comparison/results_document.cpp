@@ -11,6 +11,7 @@
 #include "core/datasets/dataset_folder.h"
 #include "core/figures/labelled_sheet.h"
 #include "core/figures/line_plot.h"
+#include "core/io/json_file.h"
 #include "core/util/atomic_file.h"
 #include "core/util/error.h"
 #include "core/video/video_reader.h"
@@ -362,7 +363,7 @@ void writeResults(const ComparisonResult& r, const fs::path& out, jobs::JobConte
                            {"claim", c.claim},
                            {"measured", c.measured},
                            {"verdict", verdictText(c.verdict)}});
-  util::writeFileAtomically(r.json.string(), j.dump(2) + "\n");
+  util::writeFileAtomically(r.json.string(), io::dumpJson(j, 2) + "\n");
 
   const fs::path documentDir = r.document.parent_path().empty() ? fs::path(".") : r.document.parent_path();
   const fs::path figureDir = documentDir / "results";

@@ -27,7 +27,7 @@ std::string lower(std::string s) {
 
 std::vector<std::string> listMedia(const std::string& folder, const std::set<std::string>& extensions,
                                    const std::string& what) {
-  if (!fs::is_directory(folder)) throw ConfigError(folder + ": no such folder of " + what);
+  if (!fs::is_directory(folder)) throw InputError(folder + ": no such folder of " + what);
   std::vector<std::string> files;
   for (const fs::directory_entry& entry : fs::directory_iterator(folder)) {
     const std::string name = entry.path().filename().string();
@@ -37,7 +37,7 @@ std::vector<std::string> listMedia(const std::string& folder, const std::set<std
   if (files.empty()) {
     std::string list;
     for (const std::string& e : extensions) list += (list.empty() ? "" : " ") + e;
-    throw ConfigError(folder + " holds no " + what + " (" + list + ")");
+    throw InputError(folder + " holds no " + what + " (" + list + ")");
   }
   std::sort(files.begin(), files.end());
   return files;
@@ -45,12 +45,12 @@ std::vector<std::string> listMedia(const std::string& folder, const std::set<std
 
 }  // namespace
 
-// A dataset's own files, finished or left by a build that failed or was
-// cancelled (hidden names are writers' temporary files).
+// A dataset's own files, and the temporary files of a writer killed while
+// writing one of them (".NAME.tmp-..."); any other hidden file is the user's.
 bool isDatasetFile(const fs::path& path) {
   static const std::set<std::string> kNames = {kManifestFile, kLatentsFile, kPreviewFile, "previews", "images"};
   const std::string name = path.filename().string();
-  return kNames.count(name) > 0 || (!name.empty() && name[0] == '.');
+  return kNames.count(name) > 0 || (!name.empty() && name[0] == '.' && name.find(".tmp") != std::string::npos);
 }
 
 void checkDatasetFolder(const std::string& folder) {
@@ -61,20 +61,6 @@ void checkDatasetFolder(const std::string& folder) {
     if (!isDatasetFile(entry.path()))
       throw ConfigError(folder + " holds other files than a dataset's (" + entry.path().filename().string() +
                         "): choose a new or empty folder");
-}
-
-void prepareDatasetFolder(const std::string& folder) {
-  checkDatasetFolder(folder);
-  const fs::path dir(folder);
-  if (!fs::exists(dir)) {
-    fs::create_directories(dir);
-    return;
-  }
-  // The manifest goes first: from here on the folder is no dataset until the new build ends.
-  fs::remove(dir / kManifestFile);
-  std::vector<fs::path> old;
-  for (const fs::directory_entry& entry : fs::directory_iterator(dir)) old.push_back(entry.path());
-  for (const fs::path& path : old) fs::remove_all(path);
 }
 
 std::vector<std::string> listImages(const std::string& folder) { return listMedia(folder, kImageExtensions, "images"); }

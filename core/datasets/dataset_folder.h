@@ -10,14 +10,9 @@
 namespace sm::datasets {
 
 /// Throws ConfigError unless `folder` is missing, empty, or holds only a
-/// dataset's files (finished, or left by a failed or cancelled build).
+/// dataset's files: a build replaces the whole folder, and nothing of the
+/// user's is ever deleted.
 void checkDatasetFolder(const std::string& folder);
-
-/// Makes `folder` ready for a new build: creates it, or empties a folder that
-/// checkDatasetFolder accepts, the manifest first (so a half-rebuilt folder is
-/// never taken for a dataset). Anything else is refused with ConfigError:
-/// nothing of the user's is ever deleted.
-void prepareDatasetFolder(const std::string& folder);
 
 /// Images (.png .jpg .jpeg .webp .bmp) / videos (.mp4 .mov .mkv .webm .avi
 /// .gif .m4v .mpg .mpeg .wmv .flv) directly in `folder`, sorted by name,

@@ -59,6 +59,8 @@ struct DatasetCommonSettings {
   /// auto|cpu|cuda and auto|fp32|fp16|bf16 (see engine/device.h).
   std::string device = "auto";
   std::string dtype = "auto";
+  /// Build although the memory estimate exceeds the free memory.
+  bool force = false;
 };
 
 struct FrozenDatasetSettings : DatasetCommonSettings {

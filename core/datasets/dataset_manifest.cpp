@@ -2,9 +2,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <type_traits>
 
+#include "core/io/json_file.h"
 #include "core/util/atomic_file.h"
 #include "core/util/error.h"
 
@@ -36,6 +39,17 @@ template <typename T>
 T field(const json& object, const char* name, const std::string& path) {
   const auto it = object.find(name);
   if (it == object.end()) throw CheckpointError(path, std::string("has no \"") + name + "\" field");
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    // Whole numbers in T's range only: 1e20 or 2.5 is damage, not a count.
+    const bool fits =
+        it->is_number_unsigned() ? it->template get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<T>::max())
+        : it->is_number_integer()
+            ? it->template get<int64_t>() >= static_cast<int64_t>(std::numeric_limits<T>::min()) &&
+                  (it->template get<int64_t>() < 0 || static_cast<uint64_t>(it->template get<int64_t>()) <=
+                                                          static_cast<uint64_t>(std::numeric_limits<T>::max()))
+            : false;
+    if (!fits) throw CheckpointError(path, std::string("field \"") + name + "\" is not a whole number in range");
+  }
   try {
     return it->get<T>();
   } catch (const json::exception&) {
@@ -106,17 +120,19 @@ std::string manifestToJson(const DatasetManifest& m) {
   nlohmann::ordered_json samples = nlohmann::ordered_json::array();
   for (const DatasetSample& s : m.samples) samples.push_back(sampleToJson(s));
   j["samples"] = std::move(samples);
-  return j.dump(2) + "\n";
+  return io::dumpJson(j, 2) + "\n";
 }
 
-DatasetManifest manifestFromJson(const std::string& text, const std::string& path) {
+namespace {
+
+DatasetManifest parseManifest(const std::string& text, const std::string& path) {
   json j;
   try {
     j = json::parse(text);
   } catch (const json::exception& e) {
     throw CheckpointError(path, std::string("is not valid JSON (") + e.what() + "): rebuild the dataset");
   }
-  if (!j.is_object() || j.value("format", "") != kDatasetFormat)
+  if (!j.is_object() || !j.contains("format") || !j["format"].is_string() || j["format"] != kDatasetFormat)
     throw CheckpointError(
         path, std::string("is not a Still-Moving dataset manifest (no \"format\": \"") + kDatasetFormat + "\")");
   const int version = field<int>(j, "format_version", path);
@@ -144,7 +160,10 @@ DatasetManifest manifestFromJson(const std::string& text, const std::string& pat
   m.baseModel = optionalField<std::string>(j, "base_model", "", path);
   m.customModel = optionalField<std::string>(j, "custom_model", "", path);
   const int f = m.pixelsPerLatent;
-  if (f < 1 || m.frames < 1 || m.width < f || m.height < f || m.width % f != 0 || m.height % f != 0 || m.stride < 1)
+  // Bounded like the settings that make datasets: a larger number is damage, not a dataset.
+  constexpr int kMaxFrames = 4096, kMaxSide = 16384;
+  if (f < 1 || f > 64 || m.frames < 1 || m.frames > kMaxFrames || m.width < f || m.height < f || m.width > kMaxSide ||
+      m.height > kMaxSide || m.width % f != 0 || m.height % f != 0 || m.stride < 1)
     throw CheckpointError(path, "has impossible sizes (frames " + std::to_string(m.frames) + ", " +
                                     std::to_string(m.width) + "x" + std::to_string(m.height) + ", " +
                                     std::to_string(f) + " pixels per latent)");
@@ -152,6 +171,16 @@ DatasetManifest manifestFromJson(const std::string& text, const std::string& pat
   if (!samples.is_array()) throw CheckpointError(path, "has no \"samples\" list");
   for (const json& s : samples) m.samples.push_back(sampleFromJson(s, path));
   return m;
+}
+
+}  // namespace
+
+DatasetManifest manifestFromJson(const std::string& text, const std::string& path) {
+  try {
+    return parseManifest(text, path);
+  } catch (const json::exception& e) {  // a value of an unexpected type the checks above missed
+    throw CheckpointError(path, std::string("holds a value of the wrong type (") + e.what() + "): rebuild the dataset");
+  }
 }
 
 DatasetManifest readManifest(const std::string& folder) {

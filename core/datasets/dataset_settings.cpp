@@ -5,6 +5,7 @@
 #include "core/datasets/dataset_jobs.h"
 #include "core/settings/setting_checks.h"
 #include "core/util/error.h"
+#include "core/util/writable.h"
 
 namespace fs = std::filesystem;
 
@@ -17,12 +18,13 @@ using settings::requireInRange;
 
 void requirePath(const char* name, const std::string& path) {
   if (path.empty()) throw ConfigError(std::string(name) + " is required");
-  if (!fs::exists(path)) throw ConfigError(std::string(name) + " " + path + ": no such file or folder");
+  if (!fs::exists(path)) throw InputError(std::string(name) + " " + path + ": no such file or folder");
 }
 
 void checkCommon(const DatasetCommonSettings& s, Command command) {
   if (s.out.empty()) throw ConfigError("the output folder is required");
   checkDatasetFolder(s.out);
+  util::requireWritableFolder(s.out);
   requirePath("base model", s.models.base);
   requireInRange(command, "frames", s.frames);
   requireInRange(command, "width", s.width);
@@ -48,7 +50,7 @@ void checkGenerated(const DatasetCommonSettings& s, Command command) {
 
 void checkFolder(const char* what, const std::string& folder) {
   if (folder.empty()) throw ConfigError(std::string("a folder of ") + what + " is required");
-  if (!fs::is_directory(folder)) throw ConfigError(folder + ": no such folder of " + what);
+  if (!fs::is_directory(folder)) throw InputError(folder + ": no such folder of " + what);
 }
 
 }  // namespace

@@ -16,12 +16,15 @@ constexpr int kThumbnailSide = 128;
 
 }  // namespace
 
-DatasetWriter::DatasetWriter(std::string folder, DatasetManifest header)
-    : folder_(std::move(folder)), manifest_(std::move(header)) {
+DatasetWriter::DatasetWriter(std::string folder, DatasetManifest header, const jobs::JobContext& job)
+    : folder_(std::move(folder)), manifest_(std::move(header)), cancel_(job.cancelToken()->flag()) {
   manifest_.samples.clear();
-  prepareDatasetFolder(folder_);
-  fs::create_directories(fs::path(folder_) / "previews");
-  if (manifest_.kind == DatasetKind::Frozen) fs::create_directories(fs::path(folder_) / "images");
+  checkDatasetFolder(folder_);
+  const fs::path parent = fs::path(folder_).lexically_normal().parent_path();
+  if (!parent.empty()) fs::create_directories(parent);
+  staged_ = std::make_unique<util::StagedFolder>(folder_);
+  fs::create_directories(fs::path(staged_->staging()) / "previews");
+  if (manifest_.kind == DatasetKind::Frozen) fs::create_directories(fs::path(staged_->staging()) / "images");
 }
 
 void DatasetWriter::add(DatasetSample sample, const torch::Tensor& latents, const video::VideoClip& clip) {
@@ -33,7 +36,7 @@ void DatasetWriter::add(DatasetSample sample, const torch::Tensor& latents, cons
               "DatasetWriter::add: latents of the wrong shape ", latents.sizes());
   TORCH_CHECK(!clip.frames.empty(), "DatasetWriter::add: no frames");
   sample.key = sampleKey(manifest_.samples.size());
-  const fs::path dir(folder_);
+  const fs::path dir(staged_->staging());
   if (frozen) writePng((dir / "images" / (sample.key + ".png")).string(), clip.frames[0]);
 
   video::VideoClip preview;
@@ -43,6 +46,7 @@ void DatasetWriter::add(DatasetSample sample, const torch::Tensor& latents, cons
       frozen ? std::vector<video::Frame>(static_cast<size_t>(manifest_.frames), clip.frames[0]) : clip.frames;
   video::WriteOptions options;
   options.preset = "fast";
+  options.cancel = cancel_;
   video::writeVideo((dir / "previews" / ("sample-" + sample.key + ".mp4")).string(), preview, options);
 
   latents_.push_back(latents.to(torch::kCPU, torch::kFloat32).contiguous());
@@ -54,7 +58,7 @@ DatasetSummary DatasetWriter::finish(int skipped, const std::string& what, jobs:
   if (latents_.empty()) throw ConfigError("no usable sample in " + what + ": nothing to build a dataset from");
   job.throwIfCancelled();
   job.beginStage("writing", 3);
-  const fs::path dir(folder_);
+  const fs::path dir(staged_->staging());
   std::vector<io::TensorView> views;
   for (size_t i = 0; i < latents_.size(); ++i) {
     const torch::Tensor& t = latents_[i];
@@ -66,7 +70,10 @@ DatasetSummary DatasetWriter::finish(int skipped, const std::string& what, jobs:
   writePng((dir / kPreviewFile).string(), contactSheet(thumbnails_));
   job.progress(2);
   job.throwIfCancelled();
-  writeManifest(folder_, manifest_);
+  writeManifest(dir.string(), manifest_);
+  checkDatasetFolder(folder_);  // the user may have put files there meanwhile: they are not swapped away
+  staged_->commit();
+  staged_.reset();
   job.progress(3);
 
   DatasetSummary summary;
@@ -75,8 +82,8 @@ DatasetSummary DatasetWriter::finish(int skipped, const std::string& what, jobs:
   summary.source = manifest_.source;
   summary.samples = static_cast<int>(latents_.size());
   summary.skipped = skipped;
-  summary.manifestPath = (dir / kManifestFile).string();
-  summary.previewPath = (dir / kPreviewFile).string();
+  summary.manifestPath = (fs::path(folder_) / kManifestFile).string();
+  summary.previewPath = (fs::path(folder_) / kPreviewFile).string();
   return summary;
 }
 

@@ -18,7 +18,7 @@ using detail::addClip;
 DatasetSummary fromModel(const FrozenDatasetSettings& s, pipelines::ModelCache* cache, jobs::JobContext& job) {
   const detail::PipelineLease pipeline = detail::leasePipeline(cache, s.models, s, true, job);
   LatentEncoder encoder(pipeline->vae(), pipeline->device(), pipeline->dtype());
-  DatasetWriter writer(s.out, detail::manifestHeader(s, DatasetKind::Frozen, DatasetSource::Model, encoder));
+  DatasetWriter writer(s.out, detail::manifestHeader(s, DatasetKind::Frozen, DatasetSource::Model, encoder), job);
   const int64_t total = static_cast<int64_t>(s.prompts.size()) * s.samplesPerPrompt;
   job.beginStage("sampling", total * s.steps);
   for (int64_t i = 0; i < total; ++i) {
@@ -45,7 +45,7 @@ DatasetSummary fromModel(const FrozenDatasetSettings& s, pipelines::ModelCache* 
 DatasetSummary fromImages(const FrozenDatasetSettings& s, jobs::JobContext& job) {
   const std::vector<std::string> files = listImages(s.inputFolder);
   LatentEncoder encoder = detail::loadEncoder(s, detail::selectEngine(s), job);
-  DatasetWriter writer(s.out, detail::manifestHeader(s, DatasetKind::Frozen, DatasetSource::Images, encoder));
+  DatasetWriter writer(s.out, detail::manifestHeader(s, DatasetKind::Frozen, DatasetSource::Images, encoder), job);
   int skipped = 0;
   job.beginStage("reading", static_cast<int64_t>(files.size()));
   for (size_t i = 0; i < files.size(); ++i) {
@@ -100,7 +100,7 @@ int64_t countFrames(const std::string& path, jobs::JobContext& job) {
 DatasetSummary fromVideos(const FrozenDatasetSettings& s, jobs::JobContext& job) {
   const std::vector<std::string> files = listVideos(s.inputFolder);
   LatentEncoder encoder = detail::loadEncoder(s, detail::selectEngine(s), job);
-  DatasetWriter writer(s.out, detail::manifestHeader(s, DatasetKind::Frozen, DatasetSource::Videos, encoder));
+  DatasetWriter writer(s.out, detail::manifestHeader(s, DatasetKind::Frozen, DatasetSource::Videos, encoder), job);
   detail::SeededRandom random(s.seed);
   int skipped = 0;
   job.beginStage("reading", static_cast<int64_t>(files.size()));
@@ -138,7 +138,7 @@ DatasetSummary fromVideos(const FrozenDatasetSettings& s, jobs::JobContext& job)
 DatasetSummary fromGenerated(const FrozenDatasetSettings& s, pipelines::ModelCache* cache, jobs::JobContext& job) {
   const detail::PipelineLease pipeline = detail::leasePipeline(cache, s.models, s, false, job);
   LatentEncoder encoder(pipeline->vae(), pipeline->device(), pipeline->dtype());
-  DatasetWriter writer(s.out, detail::manifestHeader(s, DatasetKind::Frozen, DatasetSource::Generated, encoder));
+  DatasetWriter writer(s.out, detail::manifestHeader(s, DatasetKind::Frozen, DatasetSource::Generated, encoder), job);
   detail::SeededRandom random(s.seed);
   const int64_t total = static_cast<int64_t>(s.prompts.size()) * s.samplesPerPrompt;
   job.beginStage("generating", total * s.steps);

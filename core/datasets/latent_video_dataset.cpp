@@ -37,6 +37,10 @@ LatentVideoDataset::Sample LatentVideoDataset::sample(size_t index, int frames) 
   if (frames < 1) throw ConfigError("frames must be >= 1, got " + std::to_string(frames));
   const DatasetSample& entry = manifest_.samples[index];
   const torch::Tensor stored = engine::loadTensor(*latents_.find(entry.key), latents_.owner, torch::kFloat32);
+  // Caught here, a damaged sample is named; in training it would look like a diverged run.
+  if (!torch::isfinite(stored).all().item<bool>())
+    throw CheckpointError((fs::path(folder_) / kLatentsFile).string(), entry.key,
+                          "holds NaN or Inf values: the dataset is damaged; build it again");
   Sample out;
   out.prompt = entry.prompt;
   if (manifest_.kind == DatasetKind::Frozen) {

@@ -52,7 +52,7 @@ DatasetSummary fromVideos(const PriorDatasetSettings& s, jobs::JobContext& job) 
   LatentEncoder encoder = detail::loadEncoder(s, detail::selectEngine(s), job);
   DatasetManifest header = detail::manifestHeader(s, DatasetKind::Prior, DatasetSource::Videos, encoder);
   header.stride = s.stride;
-  DatasetWriter writer(s.out, header);
+  DatasetWriter writer(s.out, header, job);
   const size_t wanted = std::min(files.size(), static_cast<size_t>(s.count));
   int skipped = 0;
   job.beginStage("reading", static_cast<int64_t>(wanted));
@@ -80,7 +80,7 @@ DatasetSummary fromVideos(const PriorDatasetSettings& s, jobs::JobContext& job) 
 DatasetSummary fromGenerated(const PriorDatasetSettings& s, pipelines::ModelCache* cache, jobs::JobContext& job) {
   const detail::PipelineLease pipeline = detail::leasePipeline(cache, s.models, s, false, job);
   LatentEncoder encoder(pipeline->vae(), pipeline->device(), pipeline->dtype());
-  DatasetWriter writer(s.out, detail::manifestHeader(s, DatasetKind::Prior, DatasetSource::Generated, encoder));
+  DatasetWriter writer(s.out, detail::manifestHeader(s, DatasetKind::Prior, DatasetSource::Generated, encoder), job);
   job.beginStage("generating", static_cast<int64_t>(s.count) * s.steps);
   for (int i = 0; i < s.count; ++i) {
     DatasetSample sample;

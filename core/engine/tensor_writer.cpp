@@ -4,7 +4,6 @@
 #include "core/util/error.h"
 
 namespace sm::engine {
-namespace {
 
 io::DType toDType(const std::string& path, const std::string& name, c10::ScalarType type) {
   switch (type) {
@@ -23,8 +22,6 @@ io::DType toDType(const std::string& path, const std::string& name, c10::ScalarT
                             std::string("has dtype ") + c10::toString(type) + ", which safetensors cannot hold");
   }
 }
-
-}  // namespace
 
 void writeTensors(const std::string& path, const NamedTensors& tensors,
                   const std::map<std::string, std::string>& metadata) {

@@ -7,8 +7,13 @@
 #include <string>
 
 #include "core/engine/named_tensors.h"
+#include "core/io/dtype.h"
 
 namespace sm::engine {
+
+/// The safetensors dtype of a LibTorch scalar type; CheckpointError naming
+/// `path` and tensor `name` for one safetensors cannot hold.
+io::DType toDType(const std::string& path, const std::string& name, c10::ScalarType type);
 
 /// Writes `tensors` (any device, any layout; copied to contiguous CPU memory
 /// first) with `metadata` as `__metadata__`. The file appears complete or not

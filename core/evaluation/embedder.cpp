@@ -82,8 +82,8 @@ std::unique_ptr<Embedder> openEmbedder(const std::string& spec) {
     return std::make_unique<ClipEmbedder>(path);
   }
   if (fs::is_regular_file(path)) return std::make_unique<ToyEmbedder>(path);
-  throw ConfigError("--evaluator: '" + spec +
-                    "' does not exist; give \"toy\", a toy evaluator .safetensors or a transformers CLIPModel folder");
+  throw InputError("--evaluator: '" + spec +
+                   "' does not exist; give \"toy\", a toy evaluator .safetensors or a transformers CLIPModel folder");
 }
 
 }  // namespace sm::evaluation

@@ -24,14 +24,14 @@ std::string fixed(double v, int digits = 3) {
 
 std::vector<video::Frame> readReferencePictures(const std::string& folder, jobs::JobContext& job) {
   const std::vector<std::string> files = datasets::listImages(folder);
-  if (files.empty()) throw ConfigError("reference folder '" + folder + "' has no pictures (.png, .jpg, ...)");
+  if (files.empty()) throw InputError("reference folder '" + folder + "' has no pictures (.png, .jpg, ...)");
   std::vector<video::Frame> pictures;
   video::ReadOptions one;
   one.maxFrames = 1;
   for (const auto& file : files) {
     job.throwIfCancelled();
     const video::VideoClip clip = video::readVideo(file, one);
-    if (clip.frames.empty()) throw ConfigError("reference image '" + file + "' has no picture");
+    if (clip.frames.empty()) throw InputError("reference image '" + file + "' has no picture");
     pictures.push_back(clip.frames[0]);
   }
   return pictures;
@@ -40,7 +40,7 @@ std::vector<video::Frame> readReferencePictures(const std::string& folder, jobs:
 EvaluationReport evaluateVideos(const EvaluationRequest& request, jobs::JobContext& job) {
   if (request.videos.empty()) throw ConfigError("no video to evaluate: give one or more video files");
   for (const auto& v : request.videos)
-    if (!fs::is_regular_file(v)) throw ConfigError("video '" + v + "' does not exist or is not a file");
+    if (!fs::is_regular_file(v)) throw InputError("video '" + v + "' does not exist or is not a file");
   std::vector<video::Frame> pictures;
   if (!request.referenceFolder.empty()) pictures = readReferencePictures(request.referenceFolder, job);
 

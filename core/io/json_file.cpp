@@ -1,5 +1,6 @@
 #include "core/io/json_file.h"
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -7,7 +8,14 @@
 
 namespace sm::io {
 
+std::string dumpJson(const nlohmann::json& json, int indent) {
+  return json.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 nlohmann::json readJsonFile(const std::string& path) {
+  std::error_code error;
+  if (std::filesystem::exists(path, error) && !std::filesystem::is_regular_file(path, error))
+    throw CheckpointError(path, "is not a regular file (a folder, pipe or device)");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw CheckpointError(path, "cannot open the file");
   std::stringstream buffer;
@@ -19,7 +27,7 @@ nlohmann::json readJsonFile(const std::string& path) {
 }
 
 void ConfigReader::fail(const char* field, const char* wanted) const {
-  throw ConfigError(path_ + ": field '" + field + "' must be " + wanted);
+  throw CheckpointError(path_, std::string("field '") + field + "' must be " + wanted);
 }
 
 void ConfigReader::read(const char* field, int& value) const {

@@ -13,7 +13,8 @@
 namespace sm::io {
 
 std::shared_ptr<const MappedFile> MappedFile::open(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: a pipe must not block the open; it is refused below like any non-file.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) throw CheckpointError(path, std::string("cannot open: ") + std::strerror(errno));
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
@@ -24,6 +25,10 @@ std::shared_ptr<const MappedFile> MappedFile::open(const std::string& path) {
   if (S_ISDIR(st.st_mode)) {
     ::close(fd);
     throw CheckpointError(path, "is a folder, not a file");
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    throw CheckpointError(path, "is not a regular file (a pipe, socket or device)");
   }
   std::shared_ptr<MappedFile> file(new MappedFile());
   file->path_ = path;

@@ -99,6 +99,8 @@ OpenedModel openModel(const std::string& path) {
   const fs::path p(path);
   if (!fs::exists(p, ec)) throw CheckpointError(path, "no such file or folder");
   if (fs::is_directory(p, ec)) return openDiffusersFolder(p);
+  if (!fs::is_regular_file(p, ec))
+    throw CheckpointError(path, "is not a regular file or folder (a pipe, socket or device): name a model");
   OpenedModel model = openWeights(share(readStateDict(path)));
   model.path = path;
   model.info.path = path;

@@ -34,6 +34,9 @@ StateDictIndex readStateDict(const std::string& path) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) throw CheckpointError(path, "no such file");
   if (std::filesystem::is_directory(path, ec)) throw CheckpointError(path, "is a folder, not a weights file");
+  // Opening a pipe would wait for a writer forever, a device would stream endlessly.
+  if (!std::filesystem::is_regular_file(path, ec))
+    throw CheckpointError(path, "is not a regular file (a pipe, socket or device): name a weights file");
   switch (sniffWeightsFormat(path)) {
     case WeightsFormat::TorchZip: return ckpt::readTorchCheckpoint(path);
     case WeightsFormat::Safetensors: return readSafetensors(path);

@@ -45,6 +45,20 @@ void JobContext::throwIfCancelled() const {
   if (cancel_->cancelled()) throw Cancelled();
 }
 
+namespace {
+thread_local std::shared_ptr<CancelToken> currentToken;
+}  // namespace
+
+CancelScope::CancelScope(std::shared_ptr<CancelToken> token) : token_(std::move(token)), outer_(currentToken) {
+  currentToken = token_;
+}
+
+CancelScope::~CancelScope() { currentToken = outer_; }
+
+void throwIfCancelledHere() {
+  if (currentToken && currentToken->cancelled()) throw Cancelled();
+}
+
 JobContext& silentJob() {
   // Shared and stateless apart from the stage bookkeeping, which nobody reads.
   static JobContext context;

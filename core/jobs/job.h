@@ -79,4 +79,24 @@ class JobContext {
 /// A context that reports nothing and is never cancelled, for callers that do not care.
 JobContext& silentJob();
 
+/// Cancellation inside one long model call (a full-size UNet or VAE pass takes
+/// seconds to minutes on a CPU) without a JobContext in every model signature:
+/// whoever runs a job registers its token for the running thread, and model
+/// code calls throwIfCancelledHere() between its blocks. Scopes nest; the
+/// outer one is restored when an inner one ends.
+class CancelScope {
+ public:
+  explicit CancelScope(std::shared_ptr<CancelToken> token);
+  ~CancelScope();
+  CancelScope(const CancelScope&) = delete;
+  CancelScope& operator=(const CancelScope&) = delete;
+
+ private:
+  std::shared_ptr<CancelToken> token_;
+  std::shared_ptr<CancelToken> outer_;
+};
+
+/// Throws sm::Cancelled when the token registered for this thread (if any) is cancelled.
+void throwIfCancelledHere();
+
 }  // namespace sm::jobs

@@ -2,6 +2,12 @@
 
 #include <ATen/ops/scaled_dot_product_attention.h>
 
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "core/jobs/job.h"
+
 namespace sm::nn {
 
 AttentionImpl::AttentionImpl(const AttentionOptions& o) : heads_(o.heads) {
@@ -16,6 +22,37 @@ AttentionImpl::AttentionImpl(const AttentionOptions& o) : heads_(o.heads) {
       torch::nn::ModuleList(AdaptableLinear(torch::nn::LinearOptions(o.queryDim, o.queryDim).bias(o.outBias))));
 }
 
+namespace {
+
+// Multiply-adds per slice: about a second on two CPU cores.
+constexpr double kSliceWork = 4e9;
+
+}  // namespace
+
+torch::Tensor AttentionImpl::sliced(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v) {
+  // One attention over many large frames takes minutes on a CPU (32 frames of 4096
+  // tokens): without gradients it runs in slices, with a cancellation check between
+  // them. Every batch element and every query row is computed on its own, so the
+  // slices give exactly the values of one call. With gradients (training) it is one
+  // call: gradient checkpointing runs blocks again in the backward pass, where
+  // nothing may throw.
+  const double work = 2.0 * static_cast<double>(q.numel()) * static_cast<double>(k.size(2));
+  if (torch::GradMode::is_enabled() || work <= kSliceWork) return at::scaled_dot_product_attention(q, k, v);
+  const int64_t slices = static_cast<int64_t>(std::ceil(work / kSliceWork));
+  const bool byBatch = q.size(0) >= slices;  // else query rows: a few huge images
+  const int64_t length = byBatch ? q.size(0) : q.size(2);
+  const int64_t step = std::max<int64_t>(1, (length + slices - 1) / slices);
+  std::vector<torch::Tensor> parts;
+  for (int64_t start = 0; start < length; start += step) {
+    jobs::throwIfCancelledHere();
+    const int64_t end = std::min(length, start + step);
+    parts.push_back(byBatch ? at::scaled_dot_product_attention(q.slice(0, start, end), k.slice(0, start, end),
+                                                               v.slice(0, start, end))
+                            : at::scaled_dot_product_attention(q.slice(2, start, end), k, v));
+  }
+  return torch::cat(parts, byBatch ? 0 : 2);
+}
+
 torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& context) {
   const torch::Tensor& kv = context.defined() ? context : x;
   const int64_t b = x.size(0), n = x.size(1), c = x.size(2);
@@ -24,7 +61,7 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor
   auto q = to_q(x).view({b, n, heads_, d}).transpose(1, 2);            // [b, h, n, d]
   auto k = to_k(kv).view({b, kv.size(1), heads_, d}).transpose(1, 2);  // [b, h, m, d]
   auto v = to_v(kv).view({b, kv.size(1), heads_, d}).transpose(1, 2);  // [b, h, m, d]
-  auto out = at::scaled_dot_product_attention(q, k, v);                // [b, h, n, d]
+  auto out = sliced(q, k, v);                                          // [b, h, n, d]
   out = out.transpose(1, 2).reshape({b, n, c});                        // [b, n, c]
   return to_out[0]->as<AdaptableLinear>()->forward(out);
 }

@@ -30,6 +30,9 @@ class AttentionImpl : public torch::nn::Module {
   torch::nn::ModuleList to_out{nullptr};  ///< [0] = Linear; diffusers' [1] is dropout, no parameters
 
  private:
+  /// scaled_dot_product_attention, in slices when large and without gradients (see the .cpp).
+  torch::Tensor sliced(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v);
+
   int64_t heads_;
 };
 TORCH_MODULE(Attention);

@@ -132,10 +132,25 @@ void restoreBaseWeights(AnimateDiffPipeline& pipeline, const io::OpenedModel& ba
   adapters::injectCustomizedWeights(*pipeline.textEncoder(), *base.find(io::ModelKind::TextEncoder)->weights);
 }
 
+namespace {
+
+// Adapters from other tools (or older versions) carry no fingerprint of the models they
+// were trained on: they cannot be checked against the loaded ones, and the user should know.
+void warnIfUnchecked(const adapters::LowRankAdapter& adapter, const std::string& path, jobs::JobContext& job) {
+  const adapters::AdapterMetadata& m = adapter.metadata();
+  if (m.baseFingerprint.empty() && m.motionFingerprint.empty())
+    job.warn(path +
+             " carries no fingerprint of the models it was trained on, so it cannot be checked against the "
+             "loaded ones: make sure they are the same (adapters trained by this version carry one)");
+}
+
+}  // namespace
+
 void attachSpatialAdapters(AnimateDiffPipeline& pipeline, const std::string& path, bool merge, jobs::JobContext& job) {
   std::shared_ptr<adapters::LowRankAdapter> spatial = adapters::loadSpatialAdapters(path);
   pipeline.addAdapter(spatial);
   job.info("attached " + spatial->describe());
+  warnIfUnchecked(*spatial, path, job);
   if (merge) {
     torch::NoGradGuard noGrad;
     pipeline.mergeAdapter(spatial);
@@ -147,6 +162,7 @@ void attachMotionAdapter(AnimateDiffPipeline& pipeline, const std::string& path,
   std::shared_ptr<adapters::LowRankAdapter> motion = adapters::loadMotionAdapter(path);
   pipeline.addAdapter(motion);
   job.info("attached " + motion->describe());
+  warnIfUnchecked(*motion, path, job);
 }
 
 }  // namespace sm::pipelines

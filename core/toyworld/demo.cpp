@@ -8,6 +8,7 @@
 
 #include "core/datasets/dataset_folder.h"
 #include "core/figures/labelled_sheet.h"
+#include "core/io/json_file.h"
 #include "core/toyworld/evaluator.h"
 #include "core/toyworld/stages.h"
 #include "core/toyworld/world_batches.h"
@@ -155,7 +156,7 @@ DemoResult runDemo(const DemoRequest& request, pipelines::ModelCache& cache, job
                            {"rows", rows}};
   result.json = request.out / "results.json";
   result.markdown = request.out / "results.md";
-  util::writeFileAtomically(result.json.string(), doc.dump(2) + "\n");
+  util::writeFileAtomically(result.json.string(), io::dumpJson(doc, 2) + "\n");
   util::writeFileAtomically(result.markdown.string(),
                             "Prompt: \"" + request.prompt + "\", seed " + std::to_string(request.seed) + "\n\n" + md);
   return result;

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/datasets/dataset_folder.h"
+#include "core/io/json_file.h"
 #include "core/toyworld/toy_configs.h"
 #include "core/toyworld/world_batches.h"
 #include "core/util/atomic_file.h"
@@ -34,7 +35,7 @@ void writeWorldSamples(const std::filesystem::path& folder, SampleKind kind, int
                               {"color", world::colorNames()[static_cast<size_t>(scene.color)]},
                               {"background", world::backgroundNames()[static_cast<size_t>(scene.background)]},
                               {"motion", world::motionNames()[static_cast<size_t>(scene.motion)]}};
-    lines += line.dump() + "\n";
+    lines += io::dumpJson(line) + "\n";
     job.progress(i + 1);
   }
   util::writeFileAtomically((folder / "captions.jsonl").string(), lines);

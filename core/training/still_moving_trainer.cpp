@@ -3,6 +3,7 @@
 // model on frozen customized videos (a = 1) and natural videos (a = 0).
 #include <torch/torch.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -11,12 +12,16 @@
 #include "core/adapters/weight_blend.h"
 #include "core/datasets/latent_video_dataset.h"
 #include "core/engine/tensor_writer.h"
+#include "core/io/json_file.h"
 #include "core/settings/setting_checks.h"
+#include "core/training/training_checkpoint.h"
 #include "core/training/training_requests.h"
 #include "core/training/training_run.h"
 #include "core/training/training_settings.h"
 #include "core/util/error.h"
+#include "core/util/writable.h"
 
+namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace sm::training {
@@ -31,6 +36,7 @@ void validateCommon(const TrainingSettings& s) {
   if (s.model.motionModule.empty()) throw ConfigError("training needs an AnimateDiff motion module");
   if (s.output.empty()) throw ConfigError("training needs an output file");
   requireAdapterOutput(s.output);
+  util::requireWritableFolder(checkpointDirOf(s));
   requireInRange(kTrain, "steps", s.steps);
   requireInRange(kTrain, "batch", s.batchSize);
   requireInRange(kTrain, "accumulate", s.gradientAccumulation);
@@ -41,6 +47,12 @@ void validateCommon(const TrainingSettings& s) {
   requireInRange(kTrain, "checkpoint-every", s.checkpointEvery);
   requireInRange(kTrain, "frames", s.frames);
   settings::requireChoice(kTrain, "precision", s.precision);
+  if (s.resume && s.overwrite)
+    throw ConfigError("resume and overwrite exclude each other: continue the earlier run, or replace it");
+  const std::string earlier = earlierRunFiles(s);
+  if (!s.resume && !s.overwrite && !earlier.empty())
+    throw ConfigError("an earlier training run left " + earlier +
+                      ": continue it with --resume, or start afresh with --overwrite (which replaces them)");
 }
 
 void requireKind(const datasets::LatentVideoDataset& dataset, datasets::DatasetKind kind, const std::string& use) {
@@ -62,6 +74,13 @@ int framesFor(const TrainingSettings& s, const datasets::LatentVideoDataset& dat
 }
 
 }  // namespace
+
+std::string earlierRunFiles(const TrainingSettings& s) {
+  std::string files;
+  if (fs::exists(checkpointFileIn(checkpointDirOf(s)))) files = "a checkpoint in " + checkpointDirOf(s);
+  if (!s.output.empty() && fs::exists(s.output)) files += (files.empty() ? "" : " and ") + s.output;
+  return files;
+}
 
 void validate(const MotionAdapterTrainingSettings& s) {
   validateCommon(s);
@@ -112,7 +131,7 @@ TrainingSummary trainMotionAdapter(const MotionAdapterTrainingSettings& s, jobs:
         return run.loss(latents, embeddings, generator);
       },
       [&](const std::string& path, const json& record) {
-        adapter->metadata().training = record.dump();
+        adapter->metadata().training = io::dumpJson(record);
         adapter->save(path);
       });
 }
@@ -178,12 +197,12 @@ TrainingSummary trainSpatialAdapters(const SpatialAdaptersTrainingSettings& s, j
       },
       [&](const std::string& path, const json& record) {
         if (spatial) {
-          spatial->metadata().training = record.dump();
+          spatial->metadata().training = io::dumpJson(record);
           spatial->save(path);
           return;
         }
         // The ablation's result is a UNet weights file in diffusers names: a customized model for --custom.
-        std::map<std::string, std::string> meta = {{"format", "pt"}, {"stillmoving_training", record.dump()}};
+        std::map<std::string, std::string> meta = {{"format", "pt"}, {"stillmoving_training", io::dumpJson(record)}};
         engine::writeTensors(path, trainable, meta);
       });
 }

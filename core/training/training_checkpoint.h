@@ -2,9 +2,11 @@
 // A training run's resumable state in one safetensors file: the trainable
 // tensors ("adapter.<name>"), the optimizer's state ("optimizer.<name>"), the
 // random generators' states ("rng.<name>") and, in `__metadata__`, the format
-// ("stillmoving-training-checkpoint", format_version 2), the step, the seed,
-// the optimizer's options, the training settings and whatever else the
-// trainer needs to resume exactly (JSON strings of the caller's making).
+// ("stillmoving-training-checkpoint", format_version 3), the step, the seed,
+// the optimizer's options, the training settings, whatever else the trainer
+// needs to resume exactly (JSON strings of the caller's making) and a checksum
+// of all of it and of every tensor, verified on load (version 2 files, the
+// same without a checksum, still load).
 // Version 1 held the state of the optimizer Still-Moving had before it used
 // torch::optim::AdamW; it is refused with a message that says to start afresh.
 //
@@ -18,11 +20,9 @@
 #include <string>
 
 #include "core/engine/named_tensors.h"
+#include "core/training/checkpoint_format.h"
 
 namespace sm::training {
-
-inline constexpr const char* kTrainingCheckpointFormat = "stillmoving-training-checkpoint";
-inline constexpr int kTrainingCheckpointVersion = 2;
 
 struct TrainingCheckpoint {
   /// Optimizer steps done when it was saved.

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "core/util/error.h"
+#include "core/util/writable.h"
 
 namespace fs = std::filesystem;
 
@@ -16,6 +17,7 @@ void requireAdapterOutput(const std::string& output) {
   if (path.extension() != ".safetensors") throw ConfigError(output + ": adapters are written as .safetensors");
   const fs::path parent = path.parent_path().empty() ? fs::path(".") : path.parent_path();
   if (!fs::is_directory(parent)) throw ConfigError(output + ": folder " + parent.string() + " does not exist");
+  util::requireWritableFile(output);
 }
 
 pipelines::ModelSet generationModelsOf(const MotionAdapterTrainingSettings& s) {

@@ -5,10 +5,12 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <sstream>
 
 #include "core/adapters/model_fingerprint.h"
 #include "core/engine/device.h"
 #include "core/engine/memory_guard.h"
+#include "core/io/json_file.h"
 #include "core/training/adamw_state.h"
 #include "core/training/autocast.h"
 #include "core/training/diffusion_loss.h"
@@ -37,6 +39,33 @@ json sourcesJson(const pipelines::ModelSet& m) {
 }
 
 }  // namespace
+
+std::string TrainingRun::divergenceMessage(double loss, int step, const engine::NamedTensors& trainable) const {
+  // Say what diverged. The data cannot have (every sample is checked for NaN as it is
+  // read), so: the model, when the very first step fails from freshly made adapters;
+  // otherwise the updates, i.e. the learning rate.
+  int broken = 0;
+  double largest = 0;
+  for (const auto& [name, p] : trainable) {
+    const torch::Tensor w = p.detach();
+    if (!torch::isfinite(w).all().item<bool>())
+      ++broken;
+    else if (w.numel() > 0)
+      largest = std::max(largest, w.abs().max().item<double>());
+  }
+  std::ostringstream message;
+  message << "training diverged at step " << step << ": the loss is " << loss << ". ";
+  if (step == 1 && broken == 0) {
+    message << "It failed at the first step, with the data finite: the model is the cause. Check the model files "
+            << "(stillmoving inspect)" << (bf16_ ? "; bf16 may overflow in this model: try --precision fp32" : "");
+    return message.str();
+  }
+  message << "The updates grew too large (" << broken << " of " << trainable.size()
+          << " trained tensors hold NaN or Inf; the largest finite weight is " << largest << "). Lower --lr (now "
+          << s_.learningRate << "; try a tenth) or raise --warmup (now " << s_.warmupSteps
+          << ") and start afresh with --overwrite (a resume must keep the settings, and would diverge again)";
+  return message.str();
+}
 
 std::string checkpointDirOf(const TrainingSettings& s) {
   return s.checkpointDir.empty() ? s.output + ".checkpoints" : s.checkpointDir;
@@ -126,7 +155,11 @@ TrainingSummary TrainingRun::train(
                         " was written by a run with other settings (model, data or optimizer): "
                         "resume with the same settings, or start afresh in another checkpoint folder");
     restoreTrainable(checkpoint, trainable);
-    loadAdamWState(optimizer, trainable, checkpoint.optimizer, checkpoint.optimizerOptionsJson);
+    try {
+      loadAdamWState(optimizer, trainable, checkpoint.optimizer, checkpoint.optimizerOptionsJson);
+    } catch (const ConfigError& e) {  // the optimizer's state is the checkpoint's content
+      throw CheckpointError(checkpointPath, e.what());
+    }
     step = static_cast<int>(checkpoint.step);
     history = lossHistory(checkpoint);
     summary.resumedFrom = step;
@@ -148,7 +181,7 @@ TrainingSummary TrainingRun::train(
     TrainingCheckpoint checkpoint;
     checkpoint.step = step;
     checkpoint.seed = s_.seed;
-    checkpoint.settingsJson = trajectory_.dump();
+    checkpoint.settingsJson = io::dumpJson(trajectory_);
     checkpoint.resumeJson = json{{"loss_history", history}}.dump();
     checkpoint.trainable = trainable;
     checkpoint.optimizer = adamWState(optimizer, trainable);
@@ -176,9 +209,7 @@ TrainingSummary TrainingRun::train(
           return l.detach();
         });
         const double value = loss.item<double>() * s_.gradientAccumulation;
-        if (!std::isfinite(value))
-          throw ConfigError("the loss became " + std::to_string(value) + " at step " + std::to_string(step + 1) +
-                            ": lower the learning rate (and resume from the last checkpoint)");
+        if (!std::isfinite(value)) throw ConfigError(divergenceMessage(value, step + 1, trainable));
         if (!series.empty()) job_.metric(series, step + 1, value);
         total += value / s_.gradientAccumulation;
       }

@@ -60,6 +60,9 @@ class TrainingRun {
                         const std::function<void(const std::string& path, const nlohmann::json& record)>& writeOutput);
 
  private:
+  /// Why the loss became `loss` at `step`, and what to lower.
+  std::string divergenceMessage(double loss, int step, const engine::NamedTensors& trainable) const;
+
   const TrainingSettings& s_;
   nlohmann::json trajectory_;
   jobs::JobContext& job_;

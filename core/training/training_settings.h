@@ -41,6 +41,11 @@ struct TrainingSettings {
   uint64_t seed = 0;
   /// Continue from the checkpoint in checkpointDir (settings must match, steps may grow).
   bool resume = false;
+  /// Start afresh although an earlier run left its checkpoint or output here: both are replaced.
+  /// Without it (or resume) such a run is refused, so that no training is lost by accident.
+  bool overwrite = false;
+  /// Train although the memory estimate exceeds the free memory.
+  bool force = false;
 };
 
 /// `train motion-adapter`: the base T2V at a = 1 on frozen videos.
@@ -83,6 +88,9 @@ struct TrainingSummary {
 /// The Motion Adapter is trained on the base model only: a customized model or
 /// LoRAs in its settings are refused.
 void validate(const MotionAdapterTrainingSettings& settings);
+/// What an earlier run left where this one writes ("the checkpoint folder X and the output Y"),
+/// "" when nothing: a fresh run (neither resume nor overwrite) is refused when there is something.
+std::string earlierRunFiles(const TrainingSettings& settings);
 void validate(const SpatialAdaptersTrainingSettings& settings);
 
 /// The runs themselves (still_moving_trainer.cpp). They report progress per

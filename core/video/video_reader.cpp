@@ -9,6 +9,7 @@
 
 #include "core/util/error.h"
 #include "core/video/av_handles.h"
+#include "core/video/ffmpeg_log.h"
 
 extern "C" {
 #include <libavutil/pixdesc.h>
@@ -43,10 +44,15 @@ struct Source {
 };
 
 Source openSource(const std::string& path, bool withDecoder) {
+  routeFfmpegLogs();
   Source source;
   AVFormatContext* raw = nullptr;
   Dictionary openOptions;
   openOptions.set("protocol_whitelist", "file");  // local files only, also for playlists inside them
+  std::error_code error;
+  // A pipe or device would block or stream forever: only files are videos here.
+  if (fs::exists(path, error) && !fs::is_regular_file(path, error))
+    throw VideoIOError(path, 0, "is not a regular file (a pipe, socket or device): name a video file");
   check(avformat_open_input(&raw, path.c_str(), nullptr, openOptions.slot()), path, "cannot open");
   source.format.reset(raw);
   check(avformat_find_stream_info(raw, nullptr), path, "cannot read the stream information");

@@ -8,11 +8,12 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <system_error>
 
+#include "core/util/atomic_file.h"
 #include "core/util/error.h"
 #include "core/video/av_handles.h"
+#include "core/video/ffmpeg_log.h"
 
 extern "C" {
 #include <libavfilter/buffersink.h>
@@ -66,18 +67,12 @@ void validateClip(const std::string& path, const VideoClip& clip) {
 
 AVRational frameRate(double fps) { return av_d2q(fps, 1001000); }
 
-std::string randomSuffix() {
-  std::random_device device;
-  char buffer[20];
-  std::snprintf(buffer, sizeof buffer, "%08x%08x", device(), device());
-  return buffer;
-}
-
-/// A temporary file or folder beside the target; removed on destruction unless moved into place.
+/// A temporary file or folder beside the target; removed on destruction unless moved into
+/// place. Named as util's writers name theirs, so a killed writer's leftover is found and
+/// removed by the next write of the same target (util::removeStaleTempFiles).
 class TempPath {
  public:
-  explicit TempPath(const fs::path& target)
-      : path_(target.parent_path() / ("." + target.filename().string() + ".tmp-" + randomSuffix())) {}
+  explicit TempPath(const fs::path& target) : target_(target), path_(util::tempPathFor(target.string())) {}
   ~TempPath() {
     std::error_code ignored;
     if (!committed_) fs::remove_all(path_, ignored);
@@ -91,9 +86,11 @@ class TempPath {
     fs::rename(path_, target, error);
     if (error) fail(errorPath, 0, "cannot move the finished file into place: " + error.message());
     committed_ = true;
+    util::removeStaleTempFiles(target_.string());
   }
 
  private:
+  fs::path target_;
   fs::path path_;
   bool committed_ = false;
 };
@@ -417,6 +414,7 @@ std::string lowerExtension(const fs::path& file) {
 }  // namespace
 
 void writeVideo(const std::string& path, const VideoClip& clip, const WriteOptions& options) {
+  routeFfmpegLogs();
   if (path.empty()) fail(path, 0, "no output path given");
   validateClip(path, clip);
   std::error_code error;

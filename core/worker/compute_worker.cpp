@@ -139,7 +139,8 @@ void ComputeWorker::run() {
     JobOutcome outcome;
     try {
       jobs::JobContext job(entry.spec.listener, entry.spec.cancel);
-      job.throwIfCancelled();  // cancelled between being taken and starting
+      const jobs::CancelScope cancelScope(job.cancelToken());  // model calls check it between blocks
+      job.throwIfCancelled();                                  // cancelled between being taken and starting
       if (!models_) models_ = std::make_unique<pipelines::ModelCache>(device_);
       entry.spec.work(*models_, job);
       outcome.state = JobState::Succeeded;

@@ -1,10 +1,17 @@
 #include "core/worker/jobs.h"
 
+#include "core/engine/device.h"
 #include "core/pipelines/model_cache.h"
 #include "core/pipelines/video_tensor.h"
 #include "core/util/error.h"
+#include "core/worker/memory_estimates.h"
 
 namespace sm::worker {
+namespace {
+
+bool onCpu(const std::string& device) { return !engine::selectDevice(device).is_cuda(); }
+
+}  // namespace
 
 GeneratedVideos runGenerate(pipelines::ModelCache& models, const GenerateJob& job, jobs::JobContext& context) {
   job.request.validate();  // a second, not a model load, for a mistake
@@ -13,6 +20,8 @@ GeneratedVideos runGenerate(pipelines::ModelCache& models, const GenerateJob& jo
         "merged Spatial Adapters are folded in at strength 1: turn merging off (--merge-adapters) to "
         "use spatial strength " +
         std::to_string(job.request.spatialStrength));
+  util::requireMemory(estimateGeneration(job, !models.device().is_cuda()), "this generation",
+                      util::availableMemoryBytes(), job.force);
   pipelines::AnimateDiffPipeline& pipeline = models.pipeline(job.models, job.dtype, context);
   context.info(models.describeEngine() + ", seed " + std::to_string(job.request.seed));
   const pipelines::GenerationResult result = pipeline.generate(job.request, context);
@@ -28,12 +37,16 @@ GeneratedVideos runGenerate(pipelines::ModelCache& models, const GenerateJob& jo
 datasets::DatasetSummary runFrozenDataset(pipelines::ModelCache& models, const datasets::FrozenDatasetSettings& job,
                                           jobs::JobContext& context) {
   job.validate();
+  util::requireMemory(estimateFrozenDataset(job, onCpu(job.device)), "this dataset build", util::availableMemoryBytes(),
+                      job.force);
   return datasets::buildFrozenDataset(job, context, &models);
 }
 
 datasets::DatasetSummary runPriorDataset(pipelines::ModelCache& models, const datasets::PriorDatasetSettings& job,
                                          jobs::JobContext& context) {
   job.validate();
+  util::requireMemory(estimatePriorDataset(job, onCpu(job.device)), "this dataset build", util::availableMemoryBytes(),
+                      job.force);
   return datasets::buildPriorDataset(job, context, &models);
 }
 
@@ -41,6 +54,8 @@ training::TrainingSummary runMotionAdapterTraining(pipelines::ModelCache& models
                                                    const training::MotionAdapterTrainingSettings& job,
                                                    jobs::JobContext& context) {
   training::validate(job);
+  util::requireMemory(estimateTraining(job, job.dataset, onCpu(job.device)), "this training",
+                      util::availableMemoryBytes(), job.force);
   models.clear();
   return training::trainMotionAdapter(job, context);
 }
@@ -49,6 +64,8 @@ training::TrainingSummary runSpatialAdaptersTraining(pipelines::ModelCache& mode
                                                      const training::SpatialAdaptersTrainingSettings& job,
                                                      jobs::JobContext& context) {
   training::validate(job);
+  util::requireMemory(estimateTraining(job, job.customDataset, onCpu(job.device)), "this training",
+                      util::availableMemoryBytes(), job.force);
   models.clear();
   return training::trainSpatialAdapters(job, context);
 }

@@ -23,6 +23,8 @@ struct GenerateJob {
   /// auto|fp32|fp16|bf16 (the worker's device decides what auto means).
   std::string dtype = "auto";
   pipelines::GenerationRequest request;
+  /// Run although the memory estimate exceeds the free memory.
+  bool force = false;
 };
 
 struct GeneratedVideos {

@@ -34,7 +34,7 @@ TEST(CompareCli, ABadConfigIsRefusedBeforeAnythingIsWritten) {
   EXPECT_FALSE(fs::exists(out));
 
   const CliRun missing = runCli("compare --config " + (dir.path() / "absent.json").string() + " --quiet");
-  EXPECT_EQ(missing.status, 2) << missing.err;
+  EXPECT_EQ(missing.status, 3) << missing.err;  // a missing input file
   EXPECT_NE(missing.err.find("absent.json"), std::string::npos) << missing.err;
 }
 

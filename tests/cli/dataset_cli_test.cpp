@@ -35,14 +35,11 @@ TEST_F(DatasetCli, MistakesAreOneLineAndExitTwoBeforeAnyModelLoads) {
       {frozen + " --images a --videos b", "two sources"},
       {frozen + " --prompt dog --width 65", "width must be a multiple of 8"},
       {frozen + " --prompt dog --frames 0", "--frames must be an integer from 1"},
-      {frozen + " --images " + path("nowhere"), "no such folder"},
       {frozen + " --images " + path("nowhere") + " --prompt dog", "does not go with --images"},
       {frozen + " --prompt dog --seed -1", "--seed must be a whole number"},
       {frozen + " --prompt dog --count 3", "--count and --stride are options of dataset prior"},
       {frozen + " --generated --prompt dog", "motion module is required"},
       {"--threads 1 dataset frozen --base " + tinyBase() + " --prompt dog", "--out is required"},
-      {"--threads 1 dataset frozen --out " + path("ds") + " --base /nonexistent/sd15 --prompt dog",
-       "--base /nonexistent/sd15: no such file"},
       {"--threads 1 dataset prior --out " + path("ds") + " --base " + tinyBase() + " --images x", "needs motion"},
       {"--threads 1 dataset prior --out " + path("ds") + " --base " + tinyBase(), "give a source"},
       {"--threads 1 dataset sideways", "unknown dataset kind 'sideways'"},
@@ -50,6 +47,18 @@ TEST_F(DatasetCli, MistakesAreOneLineAndExitTwoBeforeAnyModelLoads) {
   for (const auto& [args, message] : cases) {
     const CliRun run = runCli(args);
     EXPECT_EQ(run.status, 2) << args << ": " << run.err;
+    EXPECT_NE(run.err.find(message), std::string::npos) << args << ": " << run.err;
+    EXPECT_EQ(countLines(run.err), 1u) << args << ": " << run.err;
+  }
+  // A missing input is the input's problem, not the command's: exit status 3.
+  const std::vector<std::pair<std::string, std::string>> missing = {
+      {frozen + " --images " + path("nowhere"), "no such folder"},
+      {"--threads 1 dataset frozen --out " + path("ds") + " --base /nonexistent/sd15 --prompt dog",
+       "--base /nonexistent/sd15: no such file"},
+  };
+  for (const auto& [args, message] : missing) {
+    const CliRun run = runCli(args);
+    EXPECT_EQ(run.status, 3) << args << ": " << run.err;
     EXPECT_NE(run.err.find(message), std::string::npos) << args << ": " << run.err;
     EXPECT_EQ(countLines(run.err), 1u) << args << ": " << run.err;
   }

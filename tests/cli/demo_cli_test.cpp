@@ -56,7 +56,7 @@ TEST(DemoCli, WritesEveryMethodsVideoTheContactSheetAndTheTables) {
 
 TEST(DemoCli, AMissingModelsFolderIsNamed) {
   const CliRun run = runCli("demo --out /tmp/sm_demo_never --models /nonexistent/toyworld --quiet");
-  EXPECT_EQ(run.status, 2);
+  EXPECT_EQ(run.status, 3);  // an input of the wrong kind
   EXPECT_NE(run.err.find("/nonexistent/toyworld"), std::string::npos) << run.err;
 }
 

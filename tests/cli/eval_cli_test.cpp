@@ -54,12 +54,12 @@ TEST(EvalCli, ScoresWorldVideosWithARealCLIPModel) {
 TEST(EvalCli, BadInputIsRefusedNamingIt) {
   EXPECT_EQ(runCli("eval").status, 2);
   const CliRun missing = runCli("eval /nonexistent/a.mp4 --evaluator " + kClip);
-  EXPECT_EQ(missing.status, 2);
+  EXPECT_EQ(missing.status, 3);  // missing inputs are exit status 3
   EXPECT_NE(missing.err.find("/nonexistent/a.mp4"), std::string::npos) << missing.err;
   test::TempDir dir("eval_cli_bad");
   ASSERT_EQ(runCli("world videos --out " + dir.path().string() + " --count 1 --quiet").status, 0);
   const CliRun badEvaluator = runCli("eval " + (dir.path() / "0000.mp4").string() + " --evaluator /nonexistent/clip");
-  EXPECT_EQ(badEvaluator.status, 2);
+  EXPECT_EQ(badEvaluator.status, 3);
   EXPECT_NE(badEvaluator.err.find("/nonexistent/clip"), std::string::npos) << badEvaluator.err;
 }
 

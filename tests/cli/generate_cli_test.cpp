@@ -55,7 +55,7 @@ TEST_F(GenerateCli, NonsenseIsRefusedWithOneLineBeforeAnyModelLoads) {
   }
   CliRun run = runCli("--threads 1 generate --base /nonexistent/sd15 --motion-module " +
                       fixture("mm_tiny_v2_original.ckpt") + " --prompt cat --out " + out("a.mp4"));
-  EXPECT_EQ(run.status, 2);
+  EXPECT_EQ(run.status, 3);  // a missing input
   EXPECT_NE(run.err.find("--base /nonexistent/sd15: no such file"), std::string::npos) << run.err;
   run = runCli("--threads 1 generate " + tinyModels() + " --out " + out("a.mp4"));
   EXPECT_NE(run.err.find("--prompt is required"), std::string::npos) << run.err;

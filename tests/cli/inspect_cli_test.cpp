@@ -42,7 +42,8 @@ TEST(InspectCli, JsonListsEveryPathWithCountsMatchingTheManifest) {
   }
 }
 
-TEST(InspectCli, BrokenAndUnknownFilesGetOneLineAndStatusTwo) {
+// A broken input is the file's problem: exit status 3 (2 is the command line's).
+TEST(InspectCli, BrokenAndUnknownFilesGetOneLineAndStatusThree) {
   std::ifstream in(test::dataPath("malformed/manifest.json"));
   const auto manifest = nlohmann::json::parse(in);
   std::vector<std::string> paths{test::dataPath("fixtures/unknown_tensors.safetensors")};
@@ -55,7 +56,7 @@ TEST(InspectCli, BrokenAndUnknownFilesGetOneLineAndStatusTwo) {
   }
   for (const auto& path : paths) {
     const CliRun run = runCli("inspect '" + path + "'");
-    EXPECT_EQ(run.status, 2) << path << "\n" << run.err;
+    EXPECT_EQ(run.status, 3) << path << "\n" << run.err;
     EXPECT_TRUE(run.out.empty()) << run.out;
     // Exactly one line, naming the file.
     ASSERT_FALSE(run.err.empty()) << path;
@@ -68,7 +69,7 @@ TEST(InspectCli, BrokenAndUnknownFilesGetOneLineAndStatusTwo) {
 
 TEST(InspectCli, GoodAndBadPathsTogetherReportBothAndFail) {
   const CliRun run = runCli("inspect " + fixture("lora_tiny_kohya.safetensors") + " /nonexistent.safetensors");
-  EXPECT_EQ(run.status, 2);
+  EXPECT_EQ(run.status, 3);
   EXPECT_NE(run.out.find("lora (unet+text-encoder, kohya naming)"), std::string::npos) << run.out;
   EXPECT_NE(run.err.find("/nonexistent.safetensors: no such file"), std::string::npos) << run.err;
 }

@@ -90,12 +90,13 @@ TEST(ComparisonConfig, RefusesMistakesNamingTheKey) {
 
 TEST(ComparisonConfig, FromFileNamesAnUnreadableOrInvalidFile) {
   test::TempDir dir("compare_config");
-  EXPECT_THROW(ComparisonConfig::fromFile(dir.path() / "absent.json"), ConfigError);
+  // The file's problems (exit status 3); its keys' are settings (ConfigError, exit status 2).
+  EXPECT_THROW(ComparisonConfig::fromFile(dir.path() / "absent.json"), InputError);
   std::ofstream(dir.path() / "bad.json") << "{ not json";
   try {
     ComparisonConfig::fromFile(dir.path() / "bad.json");
     FAIL();
-  } catch (const ConfigError& e) {
+  } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("bad.json' is not valid JSON"), std::string::npos) << e.what();
   }
 }

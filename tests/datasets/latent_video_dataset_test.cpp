@@ -2,6 +2,7 @@
 // settings refused before anything loads; a cancelled build leaves no manifest.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -28,6 +29,17 @@ void expectCheckpointError(F call, const std::string& part) {
     call();
     ADD_FAILURE() << "no error; expected one mentioning " << part;
   } catch (const CheckpointError& e) {
+    EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
+  }
+}
+
+// Expects `call` to throw InputError (an input folder missing or unusable) mentioning `part`.
+template <typename F>
+void expectInputError(F call, const std::string& part) {
+  try {
+    call();
+    ADD_FAILURE() << "no error; expected one mentioning " << part;
+  } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
   }
 }
@@ -75,6 +87,15 @@ TEST(LatentVideoDataset, RefusesMissingEmptyAndCorruptFoldersNamingThePath) {
   temp.write("bad/dataset.json", R"({"format": "stillmoving-dataset", "format_version": 1, "kind": "frozen",
       "source": "images", "frames": "16", "width": 64, "height": 64, "samples": []})");
   expectCheckpointError([&] { LatentVideoDataset::open(temp.file("bad")); }, "\"frames\"");
+  // Found by fuzz_dataset_manifest: values of another type or out of range are damage, never a crash.
+  temp.write("bad/dataset.json", R"({"format": 4})");
+  expectCheckpointError([&] { LatentVideoDataset::open(temp.file("bad")); }, "not a Still-Moving dataset");
+  for (const char* frames : {"1e20", "2.5", "99999999999", "-3", "100000"}) {
+    temp.write("bad/dataset.json", std::string(R"({"format": "stillmoving-dataset", "format_version": 1,
+        "kind": "frozen", "source": "images", "width": 64, "height": 64, "samples": [], "frames": )") +
+                                       frames + "}");
+    expectCheckpointError([&] { LatentVideoDataset::open(temp.file("bad")); }, "frames");
+  }
 
   // A real dataset whose latents file is then damaged or lost.
   const fs::path images = writeImages(temp, 2);
@@ -139,11 +160,11 @@ TEST(DatasetBuild, RefusesBadSettingsAndFoldersBeforeLoadingAnything) {
   expectConfigError([&] { datasets::buildFrozenDataset(s, jobs::silentJob()); }, "width must be a multiple of 8");
   s = imageSettings(temp, images);
   s.inputFolder = temp.file("missing");
-  expectConfigError([&] { datasets::buildFrozenDataset(s, jobs::silentJob()); }, "no such folder");
+  expectInputError([&] { datasets::buildFrozenDataset(s, jobs::silentJob()); }, "no such folder");
   fs::create_directories(temp.path() / "nothing");
   temp.write("nothing/readme.txt", "no images here");
   s.inputFolder = temp.file("nothing");
-  expectConfigError([&] { datasets::buildFrozenDataset(s, jobs::silentJob()); }, "holds no images");
+  expectInputError([&] { datasets::buildFrozenDataset(s, jobs::silentJob()); }, "holds no images");
   s = imageSettings(temp, images);
   s.source = DatasetSource::Model;
   expectConfigError([&] { datasets::buildFrozenDataset(s, jobs::silentJob()); }, "prompt");
@@ -173,25 +194,42 @@ TEST(DatasetBuild, RefusesBadSettingsAndFoldersBeforeLoadingAnything) {
   expectConfigError([&] { datasets::buildPriorDataset(prior, jobs::silentJob()); }, "motion module is required");
 }
 
-TEST(DatasetBuild, CancelledMidBuildLeavesNoManifestAndCanBeRebuilt) {
+// Everything in `folder`, hidden names included: a build leaves nothing but the dataset.
+std::vector<std::string> entriesOf(const fs::path& folder) {
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(folder)) names.push_back(entry.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+TEST(DatasetBuild, ACancelledBuildLeavesNothingAndACancelledRebuildKeepsTheOldDataset) {
   test::TempDir temp("sm_dataset_cancel");
   const fs::path images = writeImages(temp, 3);
-  const FrozenDatasetSettings s = imageSettings(temp, images);
-  auto token = std::make_shared<jobs::CancelToken>();
-  jobs::JobListener listener;
-  listener.onProgress = [token](const jobs::Progress& p) {
-    if (p.stage == "reading" && p.done == 1) token->cancel();  // after the first sample
+  FrozenDatasetSettings s = imageSettings(temp, images);
+  auto cancelAfterFirstSample = [] {
+    auto token = std::make_shared<jobs::CancelToken>();
+    jobs::JobListener listener;
+    listener.onProgress = [token](const jobs::Progress& p) {
+      if (p.stage == "reading" && p.done == 1) token->cancel();
+    };
+    return std::make_unique<jobs::JobContext>(listener, token);
   };
-  jobs::JobContext job(listener, token);
-  EXPECT_THROW(datasets::buildFrozenDataset(s, job), Cancelled);
-  EXPECT_TRUE(fs::exists(s.out));
-  EXPECT_FALSE(fs::exists(fs::path(s.out) / "dataset.json"));
-  expectCheckpointError([&] { LatentVideoDataset::open(s.out); }, "did not finish");
+  EXPECT_THROW(datasets::buildFrozenDataset(s, *cancelAfterFirstSample()), Cancelled);
+  EXPECT_FALSE(fs::exists(s.out));  // built out of sight: nothing of it is left
+  EXPECT_EQ(entriesOf(temp.path()), std::vector<std::string>{"images"});
 
-  // The leftovers are the dataset's own: a new build may take the folder.
   const datasets::DatasetSummary summary = datasets::buildFrozenDataset(s, jobs::silentJob());
   EXPECT_EQ(summary.samples, 3);
+  const std::string manifest = test::readFile(s.out + "/dataset.json");
+  const std::string latents = test::readFile(s.out + "/latents.safetensors");
+
+  // A rebuild with other settings, cancelled midway: the old dataset stays, whole and loadable.
+  s.seed = 99;
+  EXPECT_THROW(datasets::buildFrozenDataset(s, *cancelAfterFirstSample()), Cancelled);
+  EXPECT_EQ(test::readFile(s.out + "/dataset.json"), manifest);
+  EXPECT_EQ(test::readFile(s.out + "/latents.safetensors"), latents);
   EXPECT_EQ(LatentVideoDataset::open(s.out).size(), 3u);
+  EXPECT_EQ(entriesOf(temp.path()), (std::vector<std::string>{"ds", "images"}));
 }
 
 TEST(DatasetFolder, ContactSheetAndThumbnails) {

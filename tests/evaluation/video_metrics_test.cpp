@@ -120,10 +120,10 @@ TEST(VideoEvaluation, RefusesMissingVideosAndEvaluatorsNamingThem) {
   try {
     evaluateVideos(r, jobs::silentJob());
     FAIL();
-  } catch (const ConfigError& e) {
+  } catch (const InputError& e) {  // missing inputs: exit status 3
     EXPECT_NE(std::string(e.what()).find("/nonexistent/video.mp4"), std::string::npos);
   }
-  EXPECT_THROW(openEmbedder("/nonexistent/clip"), ConfigError);
+  EXPECT_THROW(openEmbedder("/nonexistent/clip"), InputError);
 }
 
 }  // namespace

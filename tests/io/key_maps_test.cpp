@@ -99,16 +99,17 @@ TEST(UNetConfig, FromJsonReadsDiffusersFieldsAndRejectsNonsense) {
   const auto config = models::UNetConfig::fromJson(json, "unet/config.json");
   EXPECT_EQ(config.attention_head_dim, (std::vector<int>{8, 8}));
   EXPECT_EQ(config.cross_attention_dim, 32);
+  // A config.json's mistakes are the file's (CheckpointError: exit status 3), naming it.
   json["layers_per_block"] = "two";
-  EXPECT_THROW(models::UNetConfig::fromJson(json, "unet/config.json"), ConfigError);
+  EXPECT_THROW(models::UNetConfig::fromJson(json, "unet/config.json"), CheckpointError);
   try {
     models::UNetConfig::fromJson(json, "unet/config.json");
-  } catch (const ConfigError& e) {
+  } catch (const CheckpointError& e) {
     EXPECT_NE(std::string(e.what()).find("unet/config.json: field 'layers_per_block'"), std::string::npos) << e.what();
   }
   json["layers_per_block"] = 2;
   json["norm_num_groups"] = 7;
-  EXPECT_THROW(models::UNetConfig::fromJson(json, "unet/config.json"), ConfigError);
+  EXPECT_THROW(models::UNetConfig::fromJson(json, "unet/config.json"), CheckpointError);
 }
 
 TEST(LdmCheckpoint, SplitsIntoDiffusersNamedComponents) {

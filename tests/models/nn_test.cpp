@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "core/engine/named_tensors.h"
+#include "core/jobs/job.h"
 #include "core/models/load_weights.h"
 #include "core/nn/attention.h"
 #include "core/nn/feed_forward.h"
@@ -32,6 +33,25 @@ TEST(NN, AttentionEqualsPerHeadSoftmaxAttention) {
   EXPECT_LT((attn(x, ctx) - expected).abs().max().item<float>(), 1e-5);
   EXPECT_EQ(attn->named_parameters().size(), 5u);  // q, k, v without bias; to_out.0 weight and bias
   EXPECT_TRUE(attn->named_parameters().contains("to_out.0.bias"));
+}
+
+// Large attention without gradients runs in slices with a cancellation check between them:
+// the values are exactly one call's, and a cancelled job stops inside the call.
+TEST(NN, SlicedAttentionEqualsOneCallAndStopsWhenCancelled) {
+  torch::manual_seed(3);
+  nn::Attention attn(nn::AttentionOptions{32, 0, 4, false, true});
+  for (const auto& shape : {std::vector<int64_t>{40, 2048, 32}, std::vector<int64_t>{1, 8192, 32}}) {
+    const torch::Tensor x = torch::randn(shape);   // by batch elements, then by query rows of one image
+    const torch::Tensor whole = attn->forward(x);  // gradients on: one call
+    torch::NoGradGuard noGrad;
+    EXPECT_TRUE(torch::equal(attn->forward(x), whole.detach())) << shape[0] << "x" << shape[1];
+  }
+  auto token = std::make_shared<jobs::CancelToken>();
+  token->cancel();
+  const jobs::CancelScope scope(token);
+  torch::NoGradGuard noGrad;
+  EXPECT_THROW(attn->forward(torch::randn({40, 2048, 32})), Cancelled);
+  EXPECT_NO_THROW(attn->forward(torch::randn({2, 16, 32})));  // small: one call, nothing to stop
 }
 
 TEST(NN, TimestepFeaturesAreCosFirstWithSDFrequencies) {

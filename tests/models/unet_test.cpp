@@ -236,7 +236,13 @@ TEST(UNet3D, LoaderErrorsNameTheProblem) {
   EXPECT_THROW(loadUNet3D(kPipeline, "", wrong), ShapeError);
   UNet3DLoadOptions misfit;
   misfit.motionConfig = models::MotionModuleConfig{};  // SD 1.5 sizes against the tiny UNet
-  EXPECT_THROW(loadUNet3D(kPipeline, kAdapterV2, misfit), ConfigError);
+  try {                                                // the motion module is the file that does not fit: named
+    loadUNet3D(kPipeline, kAdapterV2, misfit);
+    ADD_FAILURE() << "a motion module of other widths was loaded";
+  } catch (const CheckpointError& e) {
+    EXPECT_NE(e.path().find("motion_adapter_tiny_v2_diffusers"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("do not fit"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Motion, ConfigFromJsonAgreesWithInferenceFromWeights) {

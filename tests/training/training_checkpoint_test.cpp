@@ -136,13 +136,17 @@ TEST(TrainingCheckpoint, ErrorsNameTheFileAndTheProblem) {
                           {"optimizer", "{}"}});
   };
   const std::string newer = dir.file("newer.safetensors");
-  writeVersion(newer, "3");
+  writeVersion(newer, "4");
   try {
     loadTrainingCheckpoint(newer);
     FAIL() << "no error";
   } catch (const CheckpointError& e) {
-    EXPECT_NE(std::string(e.what()).find("version 3 is not supported"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("version 4 is not supported"), std::string::npos) << e.what();
   }
+  // Version 2 carried no checksum: it still loads.
+  const std::string version2 = dir.file("version2.safetensors");
+  writeVersion(version2, "2");
+  EXPECT_EQ(loadTrainingCheckpoint(version2).step, 1);
   // Version 1 held the hand-written optimizer's state: refused, saying what to do.
   const std::string older = dir.file("older.safetensors");
   writeVersion(older, "1");
@@ -188,6 +192,60 @@ TEST(TrainingCheckpoint, ErrorsNameTheFileAndTheProblem) {
   bad.settingsJson = "not json";
   EXPECT_THROW(saveTrainingCheckpoint(path, bad), ConfigError);
   EXPECT_EQ(loadTrainingCheckpoint(path).step, 3);  // the old file is untouched
+}
+
+// A flipped bit anywhere a resume looks is noticed (checksum), and every number is
+// bounded: a step beyond an int is damage, not progress.
+TEST(TrainingCheckpoint, ABitFlipOrANumberOutOfRangeIsRefusedNotLoaded) {
+  test::TempDir dir("sm_training_damage");
+  const std::string path = dir.file("run.safetensors");
+  saveTrainingCheckpoint(path, sampleCheckpoint(3));
+  const std::string good = test::readFile(path);
+  ASSERT_EQ(loadTrainingCheckpoint(path).step, 3);
+  size_t header = 0;  // safetensors: an 8-byte little-endian header length, the header, the data
+  for (int i = 7; i >= 0; --i) header = (header << 8) | static_cast<unsigned char>(good[static_cast<size_t>(i)]);
+  header += 8;
+  // Bits in the tensor bytes (several places), and a digit of the seed in the metadata.
+  std::vector<size_t> places = {header, header + 17, good.size() - 1, (header + good.size()) / 2};
+  const size_t seed = good.find("1234567890123");
+  ASSERT_NE(seed, std::string::npos);
+  places.push_back(seed + 5);
+  for (size_t place : places) {
+    std::string damaged = good;
+    damaged[place] = static_cast<char>(damaged[place] ^ (place == seed + 5 ? 0x01 : 0x10));  // '6' -> '7' in the seed
+    util::writeFileAtomically(path, damaged);
+    try {
+      loadTrainingCheckpoint(path);
+      FAIL() << "a flip at byte " << place << " of " << good.size() << " loaded";
+    } catch (const CheckpointError& e) {
+      EXPECT_EQ(e.key(), "checksum") << e.what();
+      EXPECT_NE(std::string(e.what()).find("damaged"), std::string::npos) << e.what();
+    }
+  }
+
+  engine::writeTensors(path, {{"adapter.w", torch::zeros({2})}},
+                       {{"format", kTrainingCheckpointFormat},
+                        {"format_version", "2"},
+                        {"step", "3000000000"},
+                        {"seed", "0"},
+                        {"settings", "{}"},
+                        {"resume", "{}"},
+                        {"optimizer", "{}"}});
+  try {
+    loadTrainingCheckpoint(path);
+    FAIL() << "a step beyond an int loaded";
+  } catch (const CheckpointError& e) {
+    EXPECT_EQ(e.key(), "step");
+  }
+  engine::writeTensors(path, {{"adapter.w", torch::zeros({2})}},
+                       {{"format", kTrainingCheckpointFormat},
+                        {"format_version", "2"},
+                        {"step", "1"},
+                        {"seed", "0"},
+                        {"settings", "{}"},
+                        {"resume", R"({"loss_history": [0.5, null]})"},
+                        {"optimizer", "{}"}});
+  EXPECT_THROW(loadTrainingCheckpoint(path), CheckpointError);  // a null loss, and more losses than steps
 }
 
 // The killed writer's side: it stops inside write() once the temporary file

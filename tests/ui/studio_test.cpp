@@ -298,6 +298,27 @@ class StudioTest : public QObject {
     QCOMPARE(failed.count(), 0);
     QCOMPARE(panel.lossPlot()->pointCount(), step + 1);  // the history replayed, then one more step
     QVERIFY(panel.trainingStatus().contains(QString("resumed at step %1").arg(step)));
+
+    // A fresh run over it asks first: cancelled, nothing runs; replaced, it starts from step 0.
+    child<QCheckBox>(&panel, "trainResume")->setChecked(false);
+    child<QSpinBox>(&panel, "trainSteps")->setValue(1);
+    QStringList asked;
+    panel.setEarlierRunQuestion([&asked](const QString& files) {
+      asked << files;
+      return sm::ui::TrainingPanel::EarlierRun::Cancel;
+    });
+    const QDateTime written = QFileInfo(output).lastModified();
+    panel.train();
+    QCOMPARE(asked.size(), 1);
+    QVERIFY2(asked[0].contains(output + ".checkpoints") && asked[0].contains(output), qPrintable(asked[0]));
+    QTest::qWait(200);
+    QCOMPARE(QFileInfo(output).lastModified(), written);
+    panel.setEarlierRunQuestion([](const QString&) { return sm::ui::TrainingPanel::EarlierRun::Replace; });
+    panel.train();
+    QVERIFY(trained.wait(60000));
+    QCOMPARE(failed.count(), 0);
+    QCOMPARE(panel.lossPlot()->pointCount(), 1);
+    QVERIFY(!panel.trainingStatus().contains("resumed"));
   }
 
   void trainsSpatialAdaptersWithTheMotionAdapter() {

@@ -12,6 +12,7 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMessageBox>
 #include <QPixmap>
 #include <QPlainTextEdit>
 #include <QProgressBar>
@@ -53,7 +54,10 @@ QWidget* row(QWidget* parent, std::initializer_list<QWidget*> widgets) {
 }  // namespace
 
 TrainingPanel::TrainingPanel(QWidget* parent)
-    : QWidget(parent), datasetRunner_(new JobRunner(this)), trainRunner_(new JobRunner(this)) {
+    : QWidget(parent),
+      datasetRunner_(new JobRunner(this)),
+      trainRunner_(new JobRunner(this)),
+      earlierRunQuestion_([this](const QString& files) { return askAboutEarlierRun(files); }) {
   auto* forms = new QWidget(this);
   auto* formsLayout = new QVBoxLayout(forms);
   formsLayout->addWidget(buildModels());
@@ -602,9 +606,22 @@ void TrainingPanel::showPreview(const datasets::DatasetKind kind, const QString&
 void TrainingPanel::train() {
   if (trainRunner_->running()) return;
   const bool spatial = mode() == Mode::SpatialAdapters;
-  const auto motion = std::make_shared<const training::MotionAdapterTrainingSettings>(motionAdapterSettings());
+  auto motionForm = motionAdapterSettings();
+  auto spatialForm = spatialAdaptersSettings();
+  // No earlier run is lost without asking: resume it, replace it, or leave it.
+  if (training::TrainingSettings& common = spatial ? static_cast<training::TrainingSettings&>(spatialForm) : motionForm;
+      !common.resume) {
+    const std::string earlier = training::earlierRunFiles(common);
+    if (!earlier.empty()) {
+      const EarlierRun answer = earlierRunQuestion_(QString::fromStdString(earlier));
+      if (answer == EarlierRun::Cancel) return;
+      motionForm.resume = spatialForm.resume = answer == EarlierRun::Resume;
+      motionForm.overwrite = spatialForm.overwrite = answer == EarlierRun::Replace;
+    }
+  }
+  const auto motion = std::make_shared<const training::MotionAdapterTrainingSettings>(std::move(motionForm));
   const auto spatialSettings =
-      std::make_shared<const training::SpatialAdaptersTrainingSettings>(spatialAdaptersSettings());
+      std::make_shared<const training::SpatialAdaptersTrainingSettings>(std::move(spatialForm));
   try {  // refused at once, before any model loads (core's rules: the output's form included)
     if (spatial)
       training::validate(*spatialSettings);
@@ -646,5 +663,23 @@ void TrainingPanel::train() {
 }
 
 void TrainingPanel::cancelTraining() { trainRunner_->cancel(); }
+
+void TrainingPanel::setEarlierRunQuestion(std::function<EarlierRun(const QString& files)> question) {
+  earlierRunQuestion_ = std::move(question);
+}
+
+TrainingPanel::EarlierRun TrainingPanel::askAboutEarlierRun(const QString& files) {
+  QMessageBox box(QMessageBox::Question, tr("An earlier run is here"),
+                  tr("An earlier training run left %1.").arg(files), QMessageBox::NoButton, this);
+  box.setInformativeText(tr("Resume it (same settings; more steps are fine), or start afresh and replace it?"));
+  QPushButton* resume = box.addButton(tr("Resume"), QMessageBox::AcceptRole);
+  QPushButton* replace = box.addButton(tr("Start afresh"), QMessageBox::DestructiveRole);
+  box.addButton(QMessageBox::Cancel);
+  box.setDefaultButton(resume);
+  box.exec();
+  if (box.clickedButton() == resume) return EarlierRun::Resume;
+  if (box.clickedButton() == replace) return EarlierRun::Replace;
+  return EarlierRun::Cancel;
+}
 
 }  // namespace sm::ui

@@ -5,6 +5,7 @@
 // its own JobRunner (progress, ETA, cancel); a cancelled run leaves a
 // checkpoint that Resume continues.
 #include <QWidget>
+#include <functional>
 
 #include "core/datasets/dataset_jobs.h"
 #include "core/pipelines/model_set.h"
@@ -33,6 +34,11 @@ class TrainingPanel : public QWidget {
 
   explicit TrainingPanel(QWidget* parent = nullptr);
   ~TrainingPanel() override;
+
+  /// What to do when an earlier run left its checkpoint or output where a fresh run would write.
+  enum class EarlierRun { Resume, Replace, Cancel };
+  /// Asks the artist (a dialog by default; tests answer themselves). `files` names what was left.
+  void setEarlierRunQuestion(std::function<EarlierRun(const QString& files)> question);
 
   void setBaseModel(const QString& path);
   void setMotionModule(const QString& path);
@@ -76,6 +82,7 @@ class TrainingPanel : public QWidget {
 
  private:
   enum class PathKind { Model, File, SaveFile, Folder, Dataset };
+  EarlierRun askAboutEarlierRun(const QString& files);
   QLineEdit* pathField(const QString& placeholder, PathKind kind, QWidget* row);
   QWidget* buildModels();
   QWidget* buildDataForm();
@@ -96,6 +103,7 @@ class TrainingPanel : public QWidget {
 
   JobRunner* datasetRunner_;
   JobRunner* trainRunner_;
+  std::function<EarlierRun(const QString&)> earlierRunQuestion_;
   pipelines::ModelSet trained_;
   QString previewPath_;
   int lastStep_ = 0;

@@ -16,7 +16,7 @@ CLIPTextConfig CLIPTextConfig::fromJson(const nlohmann::json& json, const std::s
   r.read("max_position_embeddings", config.max_position_embeddings);
   r.read("layer_norm_eps", config.layer_norm_eps);
   r.read("hidden_act", config.hidden_act);
-  config.validate();
+  r.validate(config);
   return config;
 }
 

@@ -17,7 +17,7 @@ CLIPVisionConfig CLIPVisionConfig::fromJson(const nlohmann::json& json, const st
   r.read("patch_size", config.patch_size);
   r.read("layer_norm_eps", config.layer_norm_eps);
   r.read("hidden_act", config.hidden_act);
-  config.validate();
+  r.validate(config);
   return config;
 }
 

@@ -54,7 +54,7 @@ MotionModuleConfig MotionModuleConfig::fromJson(const nlohmann::json& json, cons
   config.version = config.use_motion_mid_block          ? MotionModuleVersion::V2
                    : config.motion_max_seq_length == 24 ? MotionModuleVersion::V1
                                                         : MotionModuleVersion::V3;
-  config.validate();
+  r.validate(config);
   return config;
 }
 

@@ -3,6 +3,7 @@
 #include <torch/nn/functional/activation.h>
 #include <torch/torch.h>
 
+#include "core/jobs/job.h"
 #include "core/nn/checkpoint_function.h"
 #include "core/util/error.h"
 
@@ -192,8 +193,12 @@ torch::Tensor UNet3DImpl::forward(const torch::Tensor& sample, const torch::Tens
   x = conv_in(x);
   std::vector<torch::Tensor> skips{x};
   const bool checkpointing = gradientCheckpointing_ && torch::GradMode::is_enabled();
-  for (const auto& block : *down_blocks)
+  // Between blocks, a cancelled job stops within a fraction of one call (not inside
+  // blocks: with gradient checkpointing those run again in the backward pass).
+  for (const auto& block : *down_blocks) {
+    jobs::throwIfCancelledHere();
     x = runDownBlock(std::dynamic_pointer_cast<DownBlockImpl>(block), x, in, skips, checkpointing);
+  }
   if (control && !control->down.empty()) {
     TORCH_CHECK(control->down.size() == skips.size(), "UNet: ", control->down.size(), " ControlNet down residuals for ",
                 skips.size(), " skip tensors");
@@ -212,6 +217,7 @@ torch::Tensor UNet3DImpl::forward(const torch::Tensor& sample, const torch::Tens
       const auto& next = skips[skips.size() - layers - 1];
       size = std::vector<int64_t>{next.size(2), next.size(3)};
     }
+    jobs::throwIfCancelledHere();
     x = runUpBlock(std::dynamic_pointer_cast<UpBlockImpl>(up_blocks[i]), x, in, skips, size, checkpointing);
   }
 

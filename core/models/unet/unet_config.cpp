@@ -78,7 +78,7 @@ UNetConfig UNetConfig::fromJson(const nlohmann::json& json, const std::string& p
     r.readIntOrList("transformer_layers_per_block", layers, config.block_out_channels.size());
     config.transformer_layers_per_block = layers.empty() ? 1 : layers.front();
   }
-  config.validate();
+  r.validate(config);
   return config;
 }
 

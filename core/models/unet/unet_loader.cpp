@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -101,7 +102,16 @@ UNet3D loadUNet3D(const io::OpenedModel& base, const io::OpenedModel* motionModu
     if (!options.motionConfig && !motion->config) motionConfig->motion_norm_num_groups = config.norm_num_groups;
   }
 
-  UNet3D model(config, motionConfig, options.runtime);
+  std::optional<UNet3D> built;
+  try {
+    built.emplace(config, motionConfig, options.runtime);
+  } catch (const ConfigError& e) {
+    // The motion module is the file that does not fit (widths, layers): name it.
+    if (!motion) throw;
+    throw CheckpointError(motion->weights->path,
+                          std::string(e.what()) + ": use a motion module made for this base model (SD 1.5 widths)");
+  }
+  UNet3D model = std::move(*built);
   const io::StateDictIndex weights = combine(*unet.weights, motion ? motion->weights.get() : nullptr);
   if (motion) checkPositionTables(*model, *motionModule, *motion);
   LoadOptions load;

@@ -2,6 +2,7 @@
 
 #include <torch/nn/functional/activation.h>
 
+#include "core/jobs/job.h"
 #include "core/nn/resnet_block.h"
 #include "core/nn/sampling.h"
 
@@ -109,7 +110,10 @@ VAEEncoderImpl::VAEEncoderImpl(const VAEConfig& config) {
 
 torch::Tensor VAEEncoderImpl::forward(const torch::Tensor& x) {
   auto h = conv_in(x);
-  for (const auto& block : *down_blocks) h = block->as<DownEncoderBlock2D>()->forward(h);
+  for (const auto& block : *down_blocks) {
+    jobs::throwIfCancelledHere();  // a large image's pass takes long on a CPU
+    h = block->as<DownEncoderBlock2D>()->forward(h);
+  }
   h = mid_block(h);
   return conv_out(F::silu(conv_norm_out(h)));
 }
@@ -132,7 +136,10 @@ VAEDecoderImpl::VAEDecoderImpl(const VAEConfig& config) {
 
 torch::Tensor VAEDecoderImpl::forward(const torch::Tensor& z) {
   auto h = mid_block(conv_in(z));
-  for (const auto& block : *up_blocks) h = block->as<UpDecoderBlock2D>()->forward(h);
+  for (const auto& block : *up_blocks) {
+    jobs::throwIfCancelledHere();
+    h = block->as<UpDecoderBlock2D>()->forward(h);
+  }
   return conv_out(F::silu(conv_norm_out(h)));
 }
 

@@ -37,7 +37,7 @@ VAEConfig VAEConfig::fromJson(const nlohmann::json& json, const std::string& pat
   r.read("scaling_factor", config.scaling_factor);
   r.read("sample_size", config.sample_size);
   r.read("mid_block_add_attention", config.mid_block_add_attention);
-  config.validate();
+  r.validate(config);
   return config;
 }
 
