@@ -3,7 +3,8 @@
 #   0. the formatting and the layering check (tools/check_layers.py: no wrong-way #include);
 #   1. the GoogleTest suites of the Release build (ctest);
 #   2. the sm_formats unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer;
-#   3. each libFuzzer target for SM_FUZZ_SECONDS (default 60) on its seed corpus.
+#   3. each libFuzzer target for SM_FUZZ_SECONDS (default 60) on its seed corpus (the parsers of
+#      safetensors, pickles, torch zips, training checkpoints and dataset manifests).
 # Exits non-zero if anything fails.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -33,7 +34,16 @@ echo "== fuzzers, ${fuzz_seconds}s each"
 CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSM_WITH_TORCH=OFF \
   -DSM_BUILD_TESTS=OFF -DSM_BUILD_FUZZERS=ON -DSM_SANITIZE=ON >/dev/null
 cmake --build build-fuzz --parallel "$jobs"
-for target in fuzz_safetensors fuzz_unpickler fuzz_torch_zip; do
+# Seeds for the checkpoint and manifest readers: a dataset and a training run on the tiny
+# fixtures, made by the Release build (a few seconds).
+seeds="$(mktemp -d)"
+fixtures=tests/data/fixtures
+./build/app/stillmoving --threads 1 dataset frozen --out "$seeds/frozen" --base "$fixtures/sd15_tiny_diffusers" \
+  --prompt "a photo of sks toy" --samples 2 --width 64 --height 64 --frames 4 --steps 1 --device cpu --quiet >/dev/null
+./build/app/stillmoving --threads 1 train motion-adapter --base "$fixtures/sd15_tiny_diffusers" \
+  --motion-module "$fixtures/motion_adapter_tiny_v2_diffusers" --dataset "$seeds/frozen" \
+  --out "$seeds/adapter.safetensors" --steps 2 --rank 2 --device cpu --quiet >/dev/null
+for target in fuzz_safetensors fuzz_unpickler fuzz_torch_zip fuzz_training_checkpoint fuzz_dataset_manifest; do
   corpus="$(mktemp -d)"
   case "$target" in
     fuzz_safetensors) find tests/data -name '*.safetensors' -size -64k -exec cp {} "$corpus/" \; ;;
@@ -48,6 +58,8 @@ for i, path in enumerate(sys.argv[2:]):
         if name.endswith("data.pkl"):
             open(f"{sys.argv[1]}/{i}.pkl", "wb").write(z.read(name))' "$corpus" tests/data/ckpt/* ;;
     fuzz_torch_zip) find tests/data/ckpt -type f -size -64k -exec cp {} "$corpus/" \; ;;
+    fuzz_training_checkpoint) cp "$seeds/adapter.safetensors.checkpoints/checkpoint.safetensors" "$corpus/" ;;
+    fuzz_dataset_manifest) cp "$seeds/frozen/dataset.json" "$corpus/" ;;
   esac
   echo "-- $target ($(ls "$corpus" | wc -l) seeds)"
   log="$(mktemp)"
@@ -61,4 +73,5 @@ for i, path in enumerate(sys.argv[2:]):
   if [[ $status -ne 0 ]]; then tail -n 60 "$log"; echo "$target found a crash (status $status)"; exit 1; fi
   rm -f "$log"
 done
+rm -rf "$seeds"
 echo "== all tests passed"
