@@ -55,6 +55,17 @@ int threadCount() { return torch::get_num_threads(); }
 
 bool cudaUsable() { return loadCudaBackend().empty() && torch::cuda::is_available(); }
 
+uint64_t freeCudaMemory() {
+  if (!cudaUsable()) return 0;
+  // libtorch_cuda was loaded with RTLD_GLOBAL, and the CUDA runtime with it: found by name,
+  // without a link-time dependency on CUDA (one build runs on CPU-only machines too).
+  using MemGetInfo = int (*)(size_t*, size_t*);
+  const auto memGetInfo = reinterpret_cast<MemGetInfo>(dlsym(RTLD_DEFAULT, "cudaMemGetInfo"));
+  size_t free = 0, total = 0;
+  if (!memGetInfo || memGetInfo(&free, &total) != 0) return 0;
+  return free;
+}
+
 std::string libtorchVersion() { return TORCH_VERSION; }
 
 }  // namespace sm::engine

@@ -1,6 +1,7 @@
 #pragma once
 // Process-wide LibTorch settings: threads and the CUDA backend. No LibTorch
 // types here, so that the Studio's widgets can use it without its headers.
+#include <cstdint>
 #include <string>
 
 namespace sm::engine {
@@ -19,6 +20,10 @@ std::string loadCudaBackend();
 
 /// Whether a CUDA GPU is usable (loads the backend first).
 bool cudaUsable();
+
+/// Free memory of the current CUDA device in bytes, from the CUDA runtime that the
+/// CUDA backend loaded (cudaMemGetInfo); 0 when there is none or it cannot tell.
+uint64_t freeCudaMemory();
 
 /// "2.15.0"
 std::string libtorchVersion();

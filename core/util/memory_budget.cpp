@@ -9,15 +9,27 @@
 
 namespace sm::util {
 
-double MemoryEstimate::total() const {
+double MemoryEstimate::ram(bool gpu) const {
   double sum = 0;
-  for (const MemoryTerm& term : terms) sum += term.bytes;
+  for (const MemoryTerm& term : terms)
+    if (!gpu || !term.onComputeDevice) sum += term.bytes;
   return sum;
 }
 
-const MemoryTerm& MemoryEstimate::largest() const {
-  return *std::max_element(terms.begin(), terms.end(),
-                           [](const MemoryTerm& a, const MemoryTerm& b) { return a.bytes < b.bytes; });
+double MemoryEstimate::gpu() const {
+  double sum = 0;
+  for (const MemoryTerm& term : terms)
+    if (term.onComputeDevice) sum += term.bytes;
+  return sum;
+}
+
+const MemoryTerm& MemoryEstimate::largest(bool gpu, bool onGpu) const {
+  const MemoryTerm* best = nullptr;
+  for (const MemoryTerm& term : terms) {
+    const bool inGpu = onGpu && term.onComputeDevice;
+    if (inGpu == gpu && (!best || term.bytes > best->bytes)) best = &term;
+  }
+  return best ? *best : terms.front();
 }
 
 uint64_t availableMemoryBytes() {
@@ -41,16 +53,29 @@ std::string formatBytes(double bytes) {
   return text;
 }
 
-void requireMemory(const MemoryEstimate& estimate, const std::string& job, uint64_t available, bool force) {
-  if (force || available == 0 || estimate.terms.empty()) return;
-  const double need = estimate.total();
-  if (need <= kUsableFraction * static_cast<double>(available)) return;
-  const MemoryTerm& largest = estimate.largest();
+namespace {
+
+void refuseBeyond(const MemoryEstimate& estimate, const std::string& job, double need, uint64_t available, bool gpu,
+                  bool onGpu) {
+  if (available == 0 || need <= kUsableFraction * static_cast<double>(available)) return;
+  const MemoryTerm& largest = estimate.largest(gpu, onGpu);
   std::ostringstream message;
-  message << job << " needs about " << formatBytes(need) << " of memory, but " << formatBytes(available)
-          << " is free; most of it is " << largest.what << " (" << formatBytes(largest.bytes) << "): lower "
-          << largest.lower << ". (--force runs it anyway)";
+  message << job << " needs about " << formatBytes(need) << " of " << (gpu ? "GPU memory" : "memory") << ", but "
+          << formatBytes(static_cast<double>(available)) << " is free; most of it is " << largest.what << " ("
+          << formatBytes(largest.bytes) << "): lower " << largest.lower << ". (--force runs it anyway)";
   throw OutOfMemoryError(message.str());
+}
+
+}  // namespace
+
+void requireMemory(const MemoryEstimate& estimate, const std::string& job, const FreeMemory& free, bool force) {
+  if (force || estimate.terms.empty()) return;
+  refuseBeyond(estimate, job, estimate.ram(free.gpu), free.ram, false, free.gpu);
+  if (free.gpu) refuseBeyond(estimate, job, estimate.gpu(), free.gpuFree, true, true);
+}
+
+void requireMemory(const MemoryEstimate& estimate, const std::string& job, uint64_t available, bool force) {
+  requireMemory(estimate, job, FreeMemory{available, false, 0}, force);
 }
 
 }  // namespace sm::util

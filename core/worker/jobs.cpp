@@ -9,7 +9,7 @@
 namespace sm::worker {
 namespace {
 
-bool onCpu(const std::string& device) { return !engine::selectDevice(device).is_cuda(); }
+bool onGpu(const std::string& device) { return engine::selectDevice(device).is_cuda(); }
 
 }  // namespace
 
@@ -20,8 +20,7 @@ GeneratedVideos runGenerate(pipelines::ModelCache& models, const GenerateJob& jo
         "merged Spatial Adapters are folded in at strength 1: turn merging off (--merge-adapters) to "
         "use spatial strength " +
         std::to_string(job.request.spatialStrength));
-  util::requireMemory(estimateGeneration(job, !models.device().is_cuda()), "this generation",
-                      util::availableMemoryBytes(), job.force);
+  util::requireMemory(estimateGeneration(job), "this generation", freeMemory(models.device().is_cuda()), job.force);
   pipelines::AnimateDiffPipeline& pipeline = models.pipeline(job.models, job.dtype, context);
   context.info(models.describeEngine() + ", seed " + std::to_string(job.request.seed));
   const pipelines::GenerationResult result = pipeline.generate(job.request, context);
@@ -37,16 +36,14 @@ GeneratedVideos runGenerate(pipelines::ModelCache& models, const GenerateJob& jo
 datasets::DatasetSummary runFrozenDataset(pipelines::ModelCache& models, const datasets::FrozenDatasetSettings& job,
                                           jobs::JobContext& context) {
   job.validate();
-  util::requireMemory(estimateFrozenDataset(job, onCpu(job.device)), "this dataset build", util::availableMemoryBytes(),
-                      job.force);
+  util::requireMemory(estimateFrozenDataset(job), "this dataset build", freeMemory(onGpu(job.device)), job.force);
   return datasets::buildFrozenDataset(job, context, &models);
 }
 
 datasets::DatasetSummary runPriorDataset(pipelines::ModelCache& models, const datasets::PriorDatasetSettings& job,
                                          jobs::JobContext& context) {
   job.validate();
-  util::requireMemory(estimatePriorDataset(job, onCpu(job.device)), "this dataset build", util::availableMemoryBytes(),
-                      job.force);
+  util::requireMemory(estimatePriorDataset(job), "this dataset build", freeMemory(onGpu(job.device)), job.force);
   return datasets::buildPriorDataset(job, context, &models);
 }
 
@@ -54,8 +51,7 @@ training::TrainingSummary runMotionAdapterTraining(pipelines::ModelCache& models
                                                    const training::MotionAdapterTrainingSettings& job,
                                                    jobs::JobContext& context) {
   training::validate(job);
-  util::requireMemory(estimateTraining(job, job.dataset, onCpu(job.device)), "this training",
-                      util::availableMemoryBytes(), job.force);
+  util::requireMemory(estimateTraining(job, job.dataset), "this training", freeMemory(onGpu(job.device)), job.force);
   models.clear();
   return training::trainMotionAdapter(job, context);
 }
@@ -64,8 +60,8 @@ training::TrainingSummary runSpatialAdaptersTraining(pipelines::ModelCache& mode
                                                      const training::SpatialAdaptersTrainingSettings& job,
                                                      jobs::JobContext& context) {
   training::validate(job);
-  util::requireMemory(estimateTraining(job, job.customDataset, onCpu(job.device)), "this training",
-                      util::availableMemoryBytes(), job.force);
+  util::requireMemory(estimateTraining(job, job.customDataset), "this training", freeMemory(onGpu(job.device)),
+                      job.force);
   models.clear();
   return training::trainSpatialAdapters(job, context);
 }

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "core/datasets/dataset_manifest.h"
+#include "core/engine/runtime.h"
 
 namespace fs = std::filesystem;
 
@@ -54,43 +55,41 @@ double weightBytes(const pipelines::ModelSet& m) {
 
 double elementBytes(const std::string& dtype) { return dtype == "fp16" || dtype == "bf16" ? 2 : 4; }
 
+constexpr bool kModels = true;  // a term where the models run (GPU memory or RAM)
+
 void addModels(util::MemoryEstimate& e, const pipelines::ModelSet& models) {
-  e.add("the model weights", weightBytes(models), "the model's size (a smaller or fp16 model)");
+  e.add("the model weights", weightBytes(models), "the model's size (a smaller or fp16 model)", kModels);
   e.add("the runtime", 300 * kMB, "nothing (LibTorch and FFmpeg themselves)");
 }
 
 }  // namespace
 
-util::MemoryEstimate estimateGeneration(const GenerateJob& job, bool onCpu) {
+util::MemoryEstimate estimateGeneration(const GenerateJob& job) {
   const pipelines::GenerationRequest& r = job.request;
   const double videos = r.numVideos, frames = r.frames, pixels = static_cast<double>(r.width) * r.height;
   const double batch = videos * (r.usesGuidance() ? 2 : 1);
   util::MemoryEstimate e;
-  if (onCpu) {
-    addModels(e, job.models);
-    const double window = std::min<double>(frames, r.context.length > 0 ? r.context.length : frames);
-    e.add("the UNet's activations", batch * window * pixels / 64 * kUNetValuesPerLatentPixel * elementBytes(job.dtype),
-          "--frames (or --context), --width/--height or --videos");
-    e.add("the VAE decoder's activations", std::min<double>(r.decodeChunk, frames) * pixels * kVAEValuesPerPixel * 4,
-          "--decode-chunk or --width/--height");
-  }
+  addModels(e, job.models);
+  const double window = std::min<double>(frames, r.context.length > 0 ? r.context.length : frames);
+  e.add("the UNet's activations", batch * window * pixels / 64 * kUNetValuesPerLatentPixel * elementBytes(job.dtype),
+        "--frames (or --context), --width/--height or --videos", kModels);
+  e.add("the VAE decoder's activations", std::min<double>(r.decodeChunk, frames) * pixels * kVAEValuesPerPixel * 4,
+        "--decode-chunk or --width/--height", kModels);
   // Decoded in float, then converted to 8-bit frames: both exist for a moment.
   e.add("the decoded video", videos * frames * pixels * 3 * (4 + 1), "--frames, --width/--height or --videos");
   return e;
 }
 
-util::MemoryEstimate estimateFrozenDataset(const datasets::FrozenDatasetSettings& s, bool onCpu) {
+util::MemoryEstimate estimateFrozenDataset(const datasets::FrozenDatasetSettings& s) {
   const double frames = s.frames, pixels = static_cast<double>(s.width) * s.height;
   util::MemoryEstimate e;
-  if (onCpu) {
-    addModels(e, s.models);
-    const bool sampling = s.source == datasets::DatasetSource::Model || s.source == datasets::DatasetSource::Generated;
-    const double sampledFrames = s.source == datasets::DatasetSource::Generated ? frames : 1;
-    if (sampling)
-      e.add("the UNet's activations", 2 * sampledFrames * pixels / 64 * kUNetValuesPerLatentPixel * 4,
-            "--width/--height" + std::string(sampledFrames > 1 ? " or --frames" : ""));
-    e.add("the VAE's activations", sampledFrames * pixels * kVAEValuesPerPixel * 4, "--width/--height");
-  }
+  addModels(e, s.models);
+  const bool sampling = s.source == datasets::DatasetSource::Model || s.source == datasets::DatasetSource::Generated;
+  const double sampledFrames = s.source == datasets::DatasetSource::Generated ? frames : 1;
+  if (sampling)
+    e.add("the UNet's activations", 2 * sampledFrames * pixels / 64 * kUNetValuesPerLatentPixel * 4,
+          "--width/--height" + std::string(sampledFrames > 1 ? " or --frames" : ""), kModels);
+  e.add("the VAE's activations", sampledFrames * pixels * kVAEValuesPerPixel * 4, "--width/--height", kModels);
   // Each sample's preview is its frame repeated --frames times, then encoded (YUV copies).
   e.add("a sample's preview video", frames * pixels * (3 + 1.5), "--frames or --width/--height");
   const double samples = std::max<double>(1, static_cast<double>(s.prompts.size()) * s.samplesPerPrompt);
@@ -99,16 +98,15 @@ util::MemoryEstimate estimateFrozenDataset(const datasets::FrozenDatasetSettings
   return e;
 }
 
-util::MemoryEstimate estimatePriorDataset(const datasets::PriorDatasetSettings& s, bool onCpu) {
+util::MemoryEstimate estimatePriorDataset(const datasets::PriorDatasetSettings& s) {
   const double frames = s.frames, pixels = static_cast<double>(s.width) * s.height;
   util::MemoryEstimate e;
-  if (onCpu) {
-    addModels(e, s.models);
-    if (s.source == datasets::DatasetSource::Generated)
-      e.add("the UNet's activations", 2 * frames * pixels / 64 * kUNetValuesPerLatentPixel * 4,
-            "--frames or --width/--height");
-    e.add("the VAE's activations", std::min<double>(frames, 16) * pixels * kVAEValuesPerPixel * 4, "--width/--height");
-  }
+  addModels(e, s.models);
+  if (s.source == datasets::DatasetSource::Generated)
+    e.add("the UNet's activations", 2 * frames * pixels / 64 * kUNetValuesPerLatentPixel * 4,
+          "--frames or --width/--height", kModels);
+  e.add("the VAE's activations", std::min<double>(frames, 16) * pixels * kVAEValuesPerPixel * 4, "--width/--height",
+        kModels);
   // A clip as read and as resized, its float copy for the encoder, and its preview.
   e.add("a sample's frames", frames * pixels * (3 + 3 + 12 + 4.5), "--frames or --width/--height");
   e.add("the latents kept until the end", s.count * 4 * frames * pixels / 64 * 4,
@@ -116,9 +114,8 @@ util::MemoryEstimate estimatePriorDataset(const datasets::PriorDatasetSettings& 
   return e;
 }
 
-util::MemoryEstimate estimateTraining(const training::TrainingSettings& s, const std::string& dataset, bool onCpu) {
+util::MemoryEstimate estimateTraining(const training::TrainingSettings& s, const std::string& dataset) {
   util::MemoryEstimate e;
-  if (!onCpu) return e;
   datasets::DatasetManifest manifest;
   try {
     manifest = datasets::readManifest(dataset);
@@ -128,13 +125,21 @@ util::MemoryEstimate estimateTraining(const training::TrainingSettings& s, const
   const double frames = s.frames > 0 ? s.frames : manifest.frames;
   const double latentPixels = static_cast<double>(manifest.width) * manifest.height / 64;
   addModels(e, s.model);
-  e.add("the master weights' gradients and optimizer state", 0.1 * weightBytes(s.model), "--rank");
+  e.add("the gradients and optimizer state", 0.1 * weightBytes(s.model), "--rank", kModels);
   // Gradient checkpointing keeps block inputs only (recomputed in the backward pass).
   const double kept = s.gradientCheckpointing ? 3 : 12;
   e.add("the UNet's activations for the backward pass",
         s.batchSize * frames * latentPixels * kUNetValuesPerLatentPixel * 4 * kept,
-        "--batch, --frames, or the dataset's width/height");
+        "--batch, --frames, or the dataset's width/height", kModels);
   return e;
+}
+
+util::FreeMemory freeMemory(bool gpu) {
+  util::FreeMemory free;
+  free.ram = util::availableMemoryBytes();
+  free.gpu = gpu;
+  if (gpu) free.gpuFree = engine::freeCudaMemory();
+  return free;
 }
 
 }  // namespace sm::worker

@@ -24,12 +24,12 @@ datasets::FrozenDatasetSettings frozen(int frames, int side) {
 }
 
 TEST(MemoryEstimates, GrowWithTheSettingsThatDriveThem) {
-  const double small = estimateFrozenDataset(frozen(16, 64), true).total();
+  const double small = estimateFrozenDataset(frozen(16, 64)).total();
   EXPECT_LT(small, 1e9);  // the tiny model at 64x64: well under a gigabyte
-  EXPECT_GT(estimateFrozenDataset(frozen(64, 64), true).total(), small);
-  EXPECT_GT(estimateFrozenDataset(frozen(16, 512), true).total(), small);
+  EXPECT_GT(estimateFrozenDataset(frozen(64, 64)).total(), small);
+  EXPECT_GT(estimateFrozenDataset(frozen(16, 512)).total(), small);
   // The request: 4096 frames of 4096x4096 is terabytes, most of it the preview.
-  const util::MemoryEstimate huge = estimateFrozenDataset(frozen(4096, 4096), true);
+  const util::MemoryEstimate huge = estimateFrozenDataset(frozen(4096, 4096));
   EXPECT_GT(huge.total(), 1e11);
   EXPECT_NE(huge.largest().lower.find("--frames"), std::string::npos) << huge.largest().what;
 
@@ -37,14 +37,14 @@ TEST(MemoryEstimates, GrowWithTheSettingsThatDriveThem) {
   job.models.base = kBase;
   job.request.frames = 16;
   job.request.width = job.request.height = 512;
-  const util::MemoryEstimate cpu = estimateGeneration(job, true);
-  const util::MemoryEstimate gpu = estimateGeneration(job, false);
-  EXPECT_LT(gpu.total(), cpu.total());  // on a GPU only the decoded frames are in CPU memory
-  EXPECT_GT(cpu.total(), 1e9);          // SD 1.5 sizes at 512x512: gigabytes of activations
+  const util::MemoryEstimate e = estimateGeneration(job);
+  EXPECT_LT(e.ram(true), e.ram(false));  // on a GPU only the decoded frames stay in RAM
+  EXPECT_GT(e.gpu(), 1e9);               // SD 1.5 sizes at 512x512: gigabytes of activations
+  EXPECT_DOUBLE_EQ(e.ram(true) + e.gpu(), e.total());
   job.request.numVideos = 4;
-  EXPECT_GT(estimateGeneration(job, true).total(), cpu.total());
+  EXPECT_GT(estimateGeneration(job).total(), e.total());
   // The model's files count once, the largest variant of each component.
-  EXPECT_GT(cpu.terms[0].bytes, 1e3);
+  EXPECT_GT(e.terms[0].bytes, 1e3);
 }
 
 TEST(MemoryBudget, RefusesNamingTheLargestPartUnlessForced) {
@@ -67,6 +67,23 @@ TEST(MemoryBudget, RefusesNamingTheLargestPartUnlessForced) {
   // The margin: 32 GB of 36 free is more than 85%.
   EXPECT_THROW(util::requireMemory(e, "this generation", 36'000'000'000ULL, false), OutOfMemoryError);
   EXPECT_GT(util::availableMemoryBytes(), 0u);  // /proc/meminfo is read
+
+  // The models on a GPU: their terms are held to the GPU's free memory, the rest to RAM.
+  util::MemoryEstimate split;
+  split.add("the UNet's activations", 10e9, "--frames", /*onComputeDevice=*/true);
+  split.add("the decoded video", 1e9, "--videos");
+  EXPECT_NO_THROW(util::requireMemory(split, "this generation",
+                                      util::FreeMemory{4'000'000'000ULL, true, 20'000'000'000ULL},
+                                      false));  // 1 GB of 4 in RAM, 10 of 20 on the GPU
+  try {
+    util::requireMemory(split, "this generation", util::FreeMemory{64'000'000'000ULL, true, 8'000'000'000ULL}, false);
+    FAIL() << "10 GB fitted in a GPU with 8 free";
+  } catch (const OutOfMemoryError& error) {
+    EXPECT_NE(std::string(error.what()).find("of GPU memory"), std::string::npos) << error.what();
+    EXPECT_NE(std::string(error.what()).find("the UNet's activations"), std::string::npos) << error.what();
+  }
+  // Unknown GPU memory is never refused (CUDA's own out-of-memory stays a clean message).
+  EXPECT_NO_THROW(util::requireMemory(split, "this generation", util::FreeMemory{64'000'000'000ULL, true, 0}, false));
 }
 
 }  // namespace
