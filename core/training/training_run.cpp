@@ -153,7 +153,7 @@ TrainingSummary TrainingRun::train(
     if (saved.is_discarded() || saved != trajectory_)
       throw ConfigError(checkpointPath +
                         " was written by a run with other settings (model, data or optimizer): "
-                        "resume with the same settings, or start afresh in another checkpoint folder");
+                        "resume with the same settings, or start afresh with --overwrite (which replaces it)");
     restoreTrainable(checkpoint, trainable);
     try {
       loadAdamWState(optimizer, trainable, checkpoint.optimizer, checkpoint.optimizerOptionsJson);

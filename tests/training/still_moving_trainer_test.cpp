@@ -7,14 +7,17 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <filesystem>
+#include <limits>
 #include <map>
 
 #include "core/adapters/model_fingerprint.h"
 #include "core/adapters/motion_adapter.h"
 #include "core/adapters/spatial_adapters.h"
 #include "core/datasets/dataset_jobs.h"
+#include "core/datasets/dataset_manifest.h"
 #include "core/datasets/latent_video_dataset.h"
 #include "core/diffusion/noise_schedule.h"
+#include "core/engine/tensor_writer.h"
 #include "core/io/safetensors.h"
 #include "core/pipelines/animatediff_pipeline.h"
 #include "core/training/diffusion_loss.h"
@@ -203,6 +206,43 @@ double fixedBatchLoss(pipelines::AnimateDiffPipeline& pipe) {
     total += diffusionLoss(pipe.unet(), schedule, sample.latents.unsqueeze(0), embeddings, generator).item<double>();
   }
   return total / 16;
+}
+
+// A sample holding NaN is named as damage when it is read, never mistaken for a diverged run;
+// a fresh run over an earlier one is refused until it says --resume or --overwrite.
+TEST(TrainMotionAdapter, ADamagedSampleIsNamedAndAnEarlierRunIsNotOverwrittenSilently) {
+  test::TempDir dir("sm_train_damage");
+  const fs::path copy = dir.path() / "frozen";
+  fs::copy(data().frozen, copy, fs::copy_options::recursive);
+  engine::NamedTensors poisoned;
+  for (const auto& [name, t] : tensorsOf((copy / "latents.safetensors").string()))
+    poisoned.emplace_back(name, torch::full_like(t, std::numeric_limits<float>::quiet_NaN()));
+  engine::writeTensors((copy / "latents.safetensors").string(), poisoned,
+                       {{"format", datasets::kDatasetFormat}, {"kind", "frozen"}});
+  MotionAdapterTrainingSettings s = motionSettings(dir, "damaged");
+  s.dataset = copy.string();
+  try {
+    trainMotionAdapter(s, jobs::silentJob());
+    FAIL() << "trained on NaN latents";
+  } catch (const CheckpointError& e) {
+    EXPECT_NE(std::string(e.what()).find("holds NaN or Inf"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("latents.safetensors"), std::string::npos) << e.what();
+  }
+
+  MotionAdapterTrainingSettings fresh = motionSettings(dir, "fresh");
+  fresh.steps = 1;
+  trainMotionAdapter(fresh, jobs::silentJob());
+  EXPECT_EQ(earlierRunFiles(fresh), "a checkpoint in " + fresh.output + ".checkpoints and " + fresh.output);
+  try {
+    trainMotionAdapter(fresh, jobs::silentJob());
+    FAIL() << "a fresh run replaced an earlier one without being asked to";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("--overwrite"), std::string::npos) << e.what();
+  }
+  fresh.overwrite = true;
+  EXPECT_EQ(trainMotionAdapter(fresh, jobs::silentJob()).resumedFrom, 0);
+  fresh.resume = true;
+  EXPECT_THROW(trainMotionAdapter(fresh, jobs::silentJob()), ConfigError);  // both: which one?
 }
 
 TEST(TrainMotionAdapter, TrainingLowersTheLossOnAFixedBatch) {
