@@ -24,7 +24,8 @@ std::string readAll(const std::string& path) {
 
 }  // namespace
 
-CliProcess::CliProcess(const std::vector<std::string>& args, const std::string& logDir, bool likeAUser) {
+CliProcess::CliProcess(const std::vector<std::string>& args, const std::string& logDir, bool likeAUser,
+                       long addressSpaceLimit) {
   static std::atomic<int> counter{0};
   const std::string stem = logDir + "/run" + std::to_string(counter++);
   outFile_ = stem + ".out";
@@ -38,6 +39,10 @@ CliProcess::CliProcess(const std::vector<std::string>& args, const std::string& 
     ::dup2(out, 1);
     ::dup2(err, 2);
     ::setenv("OMP_NUM_THREADS", "1", 1);
+    if (addressSpaceLimit > 0) {
+      const struct rlimit limit { static_cast<rlim_t>(addressSpaceLimit), static_cast<rlim_t>(addressSpaceLimit) };
+      if (::setrlimit(RLIMIT_AS, &limit) != 0) ::_exit(97);
+    }
     // Dropped from the bounding set, the capabilities are gone after exec, even for root.
     if (likeAUser && ::geteuid() == 0 &&
         (::prctl(PR_CAPBSET_DROP, CAP_DAC_OVERRIDE, 0, 0, 0) != 0 ||

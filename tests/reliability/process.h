@@ -15,7 +15,10 @@ class CliProcess {
   /// Starts `stillmoving ARGS...` with stdout and stderr going to files in `logDir`.
   /// `likeAUser`: without root's power to write anywhere (CAP_DAC_OVERRIDE dropped), so
   /// that file permissions apply as they do to a user (the probes of read-only folders).
-  CliProcess(const std::vector<std::string>& args, const std::string& logDir, bool likeAUser = false);
+  /// `addressSpaceLimit`: bytes of virtual memory allowed (RLIMIT_AS), 0 for no limit: the
+  /// probes of allocations that fail.
+  CliProcess(const std::vector<std::string>& args, const std::string& logDir, bool likeAUser = false,
+             long addressSpaceLimit = 0);
   ~CliProcess();  // kills it if still running
   CliProcess(const CliProcess&) = delete;
   CliProcess& operator=(const CliProcess&) = delete;

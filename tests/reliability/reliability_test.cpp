@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <random>
@@ -271,6 +272,19 @@ TEST_F(Reliability, AHugeRequestIsRefusedAtOnceWithMemoryUntouched) {
                         logs());
   EXPECT_EQ(generation.wait(30), 4) << generation.err();
   EXPECT_LT(generation.secondsWaited(), 1.0);
+
+  // Past the estimate with --force, an allocation that fails anyway (the address space limited
+  // to 2.5 GB) is a one-line message and exit 4, never an abort.
+  CliProcess forced(
+      std::vector<std::string>{"--threads", "1", "generate"} + kTinyModels +
+          std::vector<std::string>{"--prompt", "x", "--frames", "16", "--width", "4096", "--height", "4096", "--steps",
+                                   "1", "--force", "--quiet", "--out", path("forced.mp4")},
+      logs(), false, 2500L << 20);
+  EXPECT_EQ(forced.wait(60), 4) << forced.err();
+  const std::string message = forced.err();
+  EXPECT_NE(message.find("out of memory"), std::string::npos) << message;
+  EXPECT_EQ(std::count(message.begin(), message.end(), '\n'), 1) << message;
+  EXPECT_FALSE(fs::exists(path("forced.mp4")));
 }
 
 // Every kind of failure has its status and one line: 2 the command, 3 an input, 4 the machine.
