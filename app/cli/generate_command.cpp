@@ -118,6 +118,7 @@ GenerateInvocation GenerateCommand::parse() const {
   invocation.dtype = options.choice("dtype");
   invocation.quiet = options.flag("quiet");
   invocation.force = options.flag("force");
+  invocation.sources.acceptForeignAdapters = invocation.force;
   return invocation;
 }
 

@@ -99,15 +99,20 @@ void LowRankAdapter::attach(models::UNet3D& unet) {
     const UNetFingerprint now = fingerprintUNet(*unet);
     // The Motion Adapter is trained once per base T2V and then used over
     // customized spatial weights, so only its motion modules must match.
+    fingerprintWarnings_.clear();
+    auto refuse = [&](const std::string& problem) {
+      if (enforceFingerprints_) throw ConfigError(problem + " (--force uses it anyway)");
+      fingerprintWarnings_.push_back(problem + "; used anyway (--force): expect a weaker or wrong effect");
+    };
     if (metadata_.kind == AdapterKind::Spatial && !metadata_.baseFingerprint.empty() &&
         !metadata_.baseFingerprint.matches(now.spatial))
-      throw ConfigError(who + " was trained on another text-to-image model (fingerprint " +
-                        metadata_.baseFingerprint.fp16.substr(0, 12) + ", loaded " + now.spatial.fp16.substr(0, 12) +
-                        "): load the base model, customized checkpoint and LoRAs it was trained with");
+      refuse(who + " was trained on another text-to-image model (fingerprint " +
+             metadata_.baseFingerprint.fp16.substr(0, 12) + ", loaded " + now.spatial.fp16.substr(0, 12) +
+             "): load the base model, customized checkpoint and LoRAs it was trained with");
     if (!metadata_.motionFingerprint.empty() && !now.motion.empty() && !metadata_.motionFingerprint.matches(now.motion))
-      throw ConfigError(who + " was trained with another motion module (fingerprint " +
-                        metadata_.motionFingerprint.fp16.substr(0, 12) + ", loaded " + now.motion.fp16.substr(0, 12) +
-                        "): load the motion module it was trained with");
+      refuse(who + " was trained with another motion module (fingerprint " +
+             metadata_.motionFingerprint.fp16.substr(0, 12) + ", loaded " + now.motion.fp16.substr(0, 12) +
+             "): load the motion module it was trained with");
   }
 
   // Every layer is checked before any hook goes in: a refused adapter leaves the UNet untouched.

@@ -47,6 +47,10 @@ class LowRankAdapter : public UNetAdapter {
   std::string describe() const override;
   /// Checks the fingerprints and every layer's shape before hooking anything.
   void attach(models::UNet3D& unet) override;
+  /// Fingerprints that do not match the loaded models: refused (the default), or,
+  /// when not enforced (the user's --force), attached and told in fingerprintWarnings().
+  void enforceFingerprints(bool enforce) { enforceFingerprints_ = enforce; }
+  const std::vector<std::string>& fingerprintWarnings() const { return fingerprintWarnings_; }
   void detach(models::UNet3D& unet) override;
   void merge(models::UNet3D& unet) override;
   void setScale(double scale) override;
@@ -87,6 +91,8 @@ class LowRankAdapter : public UNetAdapter {
   /// The modules the layers are hooked on, in layers_ order, while attached.
   std::vector<std::shared_ptr<torch::nn::Module>> hooked_;
   bool merged_ = false;
+  bool enforceFingerprints_ = true;
+  std::vector<std::string> fingerprintWarnings_;
 };
 
 }  // namespace sm::adapters

@@ -52,11 +52,12 @@ std::unique_ptr<AnimateDiffPipeline> AnimateDiffPipeline::load(const ModelSet& s
     BasePipeline base = loadBasePipeline(sources, options, job, &done);
     applyCustomization(*base.pipeline, sources, job, &done);
     if (!sources.spatialAdapters.empty()) {
-      attachSpatialAdapters(*base.pipeline, sources.spatialAdapters, sources.mergeSpatialAdapters, job);
+      attachSpatialAdapters(*base.pipeline, sources.spatialAdapters, sources.mergeSpatialAdapters,
+                            sources.acceptForeignAdapters, job);
       job.progress(++done);
     }
     if (!sources.motionAdapter.empty()) {
-      attachMotionAdapter(*base.pipeline, sources.motionAdapter, job);
+      attachMotionAdapter(*base.pipeline, sources.motionAdapter, sources.acceptForeignAdapters, job);
       job.progress(++done);
     }
     return std::move(base.pipeline);

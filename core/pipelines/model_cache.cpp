@@ -54,7 +54,10 @@ std::string customizationKeyOf(const ModelSet& s) {
     stamp(key, path);
     key << strength << '\n';
   }
-  if (s.mergeSpatialAdapters) stamp(key, s.spatialAdapters);
+  if (s.mergeSpatialAdapters) {
+    stamp(key, s.spatialAdapters);
+    key << s.acceptForeignAdapters << '\n';
+  }
   return key.str();
 }
 
@@ -62,6 +65,7 @@ std::string adaptersKeyOf(const ModelSet& s) {
   std::ostringstream key;
   if (!s.mergeSpatialAdapters) stamp(key, s.spatialAdapters);
   stamp(key, s.motionAdapter);
+  key << s.acceptForeignAdapters << '\n';
   return key.str();
 }
 
@@ -121,18 +125,18 @@ AnimateDiffPipeline& ModelCache::pipeline(const ModelSet& models, const std::str
         customizationKey_ = "(changing)";  // an error below leaves no claim about the weights
         applyCustomization(pipeline, models, job, &done);
         if (models.mergeSpatialAdapters) {
-          attachSpatialAdapters(pipeline, models.spatialAdapters, true, job);
+          attachSpatialAdapters(pipeline, models.spatialAdapters, true, models.acceptForeignAdapters, job);
           job.progress(++done);
         }
         customizationKey_ = customizationKey;
         if (restore || !customizationKey.empty()) ++counters_.customizations;
       }
       if (hookSpatial) {
-        attachSpatialAdapters(pipeline, models.spatialAdapters, false, job);
+        attachSpatialAdapters(pipeline, models.spatialAdapters, false, models.acceptForeignAdapters, job);
         job.progress(++done);
       }
       if (!models.motionAdapter.empty()) {
-        attachMotionAdapter(pipeline, models.motionAdapter, job);
+        attachMotionAdapter(pipeline, models.motionAdapter, models.acceptForeignAdapters, job);
         job.progress(++done);
       }
       if (hookSpatial || !models.motionAdapter.empty()) ++counters_.adapterAttachments;

@@ -34,6 +34,9 @@ struct ModelSet {
   /// Folds the Spatial Adapters into the weights after loading: zero-overhead
   /// inference. The Motion Adapter stays a hook, so the slider keeps working.
   bool mergeSpatialAdapters = false;
+  /// Adapters whose fingerprints do not match the loaded models are attached with a
+  /// warning instead of refused (the user's --force).
+  bool acceptForeignAdapters = false;
 
   /// Throws ConfigError for a set that names something its parts cannot do
   /// (an interpolation without a customized model, merging without Spatial

@@ -136,18 +136,22 @@ namespace {
 
 // Adapters from other tools (or older versions) carry no fingerprint of the models they
 // were trained on: they cannot be checked against the loaded ones, and the user should know.
+// Mismatched ones accepted with --force are said too.
 void warnIfUnchecked(const adapters::LowRankAdapter& adapter, const std::string& path, jobs::JobContext& job) {
   const adapters::AdapterMetadata& m = adapter.metadata();
   if (m.baseFingerprint.empty() && m.motionFingerprint.empty())
     job.warn(path +
              " carries no fingerprint of the models it was trained on, so it cannot be checked against the "
              "loaded ones: make sure they are the same (adapters trained by this version carry one)");
+  for (const std::string& warning : adapter.fingerprintWarnings()) job.warn(warning);
 }
 
 }  // namespace
 
-void attachSpatialAdapters(AnimateDiffPipeline& pipeline, const std::string& path, bool merge, jobs::JobContext& job) {
+void attachSpatialAdapters(AnimateDiffPipeline& pipeline, const std::string& path, bool merge, bool acceptForeign,
+                           jobs::JobContext& job) {
   std::shared_ptr<adapters::LowRankAdapter> spatial = adapters::loadSpatialAdapters(path);
+  spatial->enforceFingerprints(!acceptForeign);
   pipeline.addAdapter(spatial);
   job.info("attached " + spatial->describe());
   warnIfUnchecked(*spatial, path, job);
@@ -158,8 +162,10 @@ void attachSpatialAdapters(AnimateDiffPipeline& pipeline, const std::string& pat
   }
 }
 
-void attachMotionAdapter(AnimateDiffPipeline& pipeline, const std::string& path, jobs::JobContext& job) {
+void attachMotionAdapter(AnimateDiffPipeline& pipeline, const std::string& path, bool acceptForeign,
+                         jobs::JobContext& job) {
   std::shared_ptr<adapters::LowRankAdapter> motion = adapters::loadMotionAdapter(path);
+  motion->enforceFingerprints(!acceptForeign);
   pipeline.addAdapter(motion);
   job.info("attached " + motion->describe());
   warnIfUnchecked(*motion, path, job);

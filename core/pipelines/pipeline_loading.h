@@ -40,9 +40,11 @@ void restoreBaseWeights(AnimateDiffPipeline& pipeline, const io::OpenedModel& ba
 /// weights and motion modules, then folded into the weights when `merge`.
 /// (A merge touches spatial layers only, so a Motion Adapter attached later
 /// sees the same motion modules.)
-void attachSpatialAdapters(AnimateDiffPipeline& pipeline, const std::string& path, bool merge, jobs::JobContext& job);
+void attachSpatialAdapters(AnimateDiffPipeline& pipeline, const std::string& path, bool merge, bool acceptForeign,
+                           jobs::JobContext& job);
 /// The Motion Adapter of `path`, as a hook: its scale is each request's motion scale.
-void attachMotionAdapter(AnimateDiffPipeline& pipeline, const std::string& path, jobs::JobContext& job);
+void attachMotionAdapter(AnimateDiffPipeline& pipeline, const std::string& path, bool acceptForeign,
+                         jobs::JobContext& job);
 
 /// Units of the "loading" stage that stage 2 reports for `sources`.
 int customizationUnits(const ModelSet& sources);

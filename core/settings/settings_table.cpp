@@ -649,7 +649,7 @@ std::vector<Setting> makeTable() {
       {.key = "force",
        .type = T::Flag,
        .group = "engine",
-       .help = "run although the memory estimate exceeds the free memory",
+       .help = "run anyway: past the memory estimate, or (generate) with adapters trained on other models, warned",
        .commands = kGen | kDataset | kTrain},
       {.key = "overwrite",
        .type = T::Flag,

@@ -136,7 +136,14 @@ TEST_F(TrainCli, TheWholeStillMovingFlowOnTheTinyModels) {
                " --prompt x --frames 4 --width 64 --height 64 --steps 1 --out " + path("wrong.gif"));
   EXPECT_EQ(run.status, 2) << run.err;
   EXPECT_NE(run.err.find(spatial), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("--force"), std::string::npos) << run.err;
   EXPECT_FALSE(fs::exists(path("wrong.gif")));
+  // --force uses it anyway, saying so.
+  run = runCli("--threads 1 generate" + tinyModels() + " --spatial-adapters " + spatial +
+               " --prompt x --frames 4 --width 64 --height 64 --steps 1 --force --out " + path("wrong.gif"));
+  EXPECT_EQ(run.status, 0) << run.err;
+  EXPECT_NE(run.err.find("used anyway (--force)"), std::string::npos) << run.err;
+  EXPECT_TRUE(fs::exists(path("wrong.gif")));
 }
 
 }  // namespace
