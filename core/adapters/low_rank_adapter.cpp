@@ -109,6 +109,11 @@ void LowRankAdapter::attach(models::UNet3D& unet) {
       refuse(who + " was trained on another text-to-image model (fingerprint " +
              metadata_.baseFingerprint.fp16.substr(0, 12) + ", loaded " + now.spatial.fp16.substr(0, 12) +
              "): load the base model, customized checkpoint and LoRAs it was trained with");
+    if (metadata_.kind == AdapterKind::Motion && !metadata_.baseFingerprint.empty() && !expectedBase_.empty() &&
+        !metadata_.baseFingerprint.matches(expectedBase_))
+      refuse(who + " was trained for another base model (fingerprint " + metadata_.baseFingerprint.fp16.substr(0, 12) +
+             ", this base " + expectedBase_.fp16.substr(0, 12) +
+             "): load the base text-to-image model it was trained with (customizations on top of it are fine)");
     if (!metadata_.motionFingerprint.empty() && !now.motion.empty() && !metadata_.motionFingerprint.matches(now.motion))
       refuse(who + " was trained with another motion module (fingerprint " +
              metadata_.motionFingerprint.fp16.substr(0, 12) + ", loaded " + now.motion.fp16.substr(0, 12) +

@@ -51,6 +51,9 @@ class LowRankAdapter : public UNetAdapter {
   /// when not enforced (the user's --force), attached and told in fingerprintWarnings().
   void enforceFingerprints(bool enforce) { enforceFingerprints_ = enforce; }
   const std::vector<std::string>& fingerprintWarnings() const { return fingerprintWarnings_; }
+  /// A Motion Adapter's base: the spatial weights of the base model it is used with, before
+  /// any customization (it may then go over any customized weights, as in the paper).
+  void expectBase(Fingerprint baseSpatial) { expectedBase_ = std::move(baseSpatial); }
   void detach(models::UNet3D& unet) override;
   void merge(models::UNet3D& unet) override;
   void setScale(double scale) override;
@@ -92,6 +95,7 @@ class LowRankAdapter : public UNetAdapter {
   std::vector<std::shared_ptr<torch::nn::Module>> hooked_;
   bool merged_ = false;
   bool enforceFingerprints_ = true;
+  Fingerprint expectedBase_;
   std::vector<std::string> fingerprintWarnings_;
 };
 

@@ -57,7 +57,7 @@ std::unique_ptr<AnimateDiffPipeline> AnimateDiffPipeline::load(const ModelSet& s
       job.progress(++done);
     }
     if (!sources.motionAdapter.empty()) {
-      attachMotionAdapter(*base.pipeline, sources.motionAdapter, sources.acceptForeignAdapters, job);
+      attachMotionAdapter(*base.pipeline, sources.motionAdapter, sources.acceptForeignAdapters, base.baseSpatial, job);
       job.progress(++done);
     }
     return std::move(base.pipeline);

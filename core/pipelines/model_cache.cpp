@@ -136,7 +136,7 @@ AnimateDiffPipeline& ModelCache::pipeline(const ModelSet& models, const std::str
         job.progress(++done);
       }
       if (!models.motionAdapter.empty()) {
-        attachMotionAdapter(pipeline, models.motionAdapter, models.acceptForeignAdapters, job);
+        attachMotionAdapter(pipeline, models.motionAdapter, models.acceptForeignAdapters, base_.baseSpatial, job);
         job.progress(++done);
       }
       if (hookSpatial || !models.motionAdapter.empty()) ++counters_.adapterAttachments;

@@ -4,6 +4,7 @@
 
 #include "core/adapters/lora_file.h"
 #include "core/adapters/lora_merge.h"
+#include "core/adapters/model_fingerprint.h"
 #include "core/adapters/motion_adapter.h"
 #include "core/adapters/spatial_adapters.h"
 #include "core/adapters/weight_blend.h"
@@ -87,6 +88,7 @@ BasePipeline loadBasePipeline(const ModelSet& sources, const PipelineLoadOptions
   advance(job, done);
   out.pipeline = std::make_unique<AnimateDiffPipeline>(std::move(tokenizer), std::move(text), std::move(unet),
                                                        std::move(vae), options.device, options.dtype);
+  out.baseSpatial = adapters::fingerprintUNet(*out.pipeline->unet()).spatial;
   return out;
 }
 
@@ -163,9 +165,10 @@ void attachSpatialAdapters(AnimateDiffPipeline& pipeline, const std::string& pat
 }
 
 void attachMotionAdapter(AnimateDiffPipeline& pipeline, const std::string& path, bool acceptForeign,
-                         jobs::JobContext& job) {
+                         const adapters::Fingerprint& baseSpatial, jobs::JobContext& job) {
   std::shared_ptr<adapters::LowRankAdapter> motion = adapters::loadMotionAdapter(path);
   motion->enforceFingerprints(!acceptForeign);
+  motion->expectBase(baseSpatial);
   pipeline.addAdapter(motion);
   job.info("attached " + motion->describe());
   warnIfUnchecked(*motion, path, job);

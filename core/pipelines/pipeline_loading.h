@@ -6,6 +6,7 @@
 // the adapters that stay hooks (the Motion Adapter, unmerged Spatial Adapters).
 #include <string>
 
+#include "core/adapters/model_fingerprint.h"
 #include "core/io/model_opener.h"
 #include "core/jobs/job.h"
 #include "core/pipelines/animatediff_pipeline.h"
@@ -18,6 +19,9 @@ namespace sm::pipelines {
 struct BasePipeline {
   std::unique_ptr<AnimateDiffPipeline> pipeline;
   io::OpenedModel base;
+  /// The base model's spatial weights before any customization: what a Motion Adapter
+  /// must have been trained on (customizations on top of them are the method's use).
+  adapters::Fingerprint baseSpatial;
 };
 
 /// Stage 1: base UNet + motion module, text encoder, tokenizer, VAE. Ignores
@@ -43,8 +47,10 @@ void restoreBaseWeights(AnimateDiffPipeline& pipeline, const io::OpenedModel& ba
 void attachSpatialAdapters(AnimateDiffPipeline& pipeline, const std::string& path, bool merge, bool acceptForeign,
                            jobs::JobContext& job);
 /// The Motion Adapter of `path`, as a hook: its scale is each request's motion scale.
+/// `baseSpatial`: the loaded base's (BasePipeline::baseSpatial); an adapter trained on
+/// another base is refused (or, with `acceptForeign`, attached with a warning).
 void attachMotionAdapter(AnimateDiffPipeline& pipeline, const std::string& path, bool acceptForeign,
-                         jobs::JobContext& job);
+                         const adapters::Fingerprint& baseSpatial, jobs::JobContext& job);
 
 /// Units of the "loading" stage that stage 2 reports for `sources`.
 int customizationUnits(const ModelSet& sources);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "core/io/safetensors.h"
 #include "tests/cli/cli_run.h"
 #include "tests/keylist.h"
 #include "tests/temp_dir.h"
@@ -144,6 +145,32 @@ TEST_F(TrainCli, TheWholeStillMovingFlowOnTheTinyModels) {
   EXPECT_EQ(run.status, 0) << run.err;
   EXPECT_NE(run.err.find("used anyway (--force)"), std::string::npos) << run.err;
   EXPECT_TRUE(fs::exists(path("wrong.gif")));
+
+  // The Motion Adapter over another base model (the tiny base with one UNet value changed): refused,
+  // while over a customization of its own base (the LoRA above) it is the method's use.
+  const fs::path otherBase = path("other_base");
+  fs::copy(test::dataPath("fixtures/sd15_tiny_diffusers"), otherBase, fs::copy_options::recursive);
+  const std::string unetFile = (otherBase / "unet/diffusion_pytorch_model.safetensors").string();
+  {
+    const io::StateDictIndex index = io::readSafetensors(unetFile);
+    std::vector<std::vector<std::byte>> bytes;
+    std::vector<io::TensorView> views;
+    for (const io::TensorInfo& t : index.tensors()) {
+      bytes.emplace_back(t.data, t.data + t.byteSize());
+      views.push_back({t.name, t.dtype, t.shape, nullptr});
+    }
+    for (size_t i = 0; i < views.size(); ++i) {
+      if (views[i].name.find("conv_in.weight") != std::string::npos) bytes[i][3] ^= std::byte{0x40};  // an exponent bit
+      views[i].data = bytes[i].data();
+    }
+    io::writeSafetensors(unetFile, views, index.metadata);
+  }
+  run = runCli("--threads 1 generate --base " + otherBase.string() + " --motion-module " +
+               fixture("motion_adapter_tiny_v2_diffusers") + " --motion-adapter " + adapter +
+               " --prompt x --frames 4 --width 64 --height 64 --steps 1 --out " + path("other.gif"));
+  EXPECT_EQ(run.status, 2) << run.err;
+  EXPECT_NE(run.err.find("trained for another base model"), std::string::npos) << run.err;
+  EXPECT_FALSE(fs::exists(path("other.gif")));
 }
 
 }  // namespace
