@@ -59,17 +59,18 @@ void saveTrainingCheckpoint(const std::string& path, const TrainingCheckpoint& c
       {"settings", checkpoint.settingsJson},          {"resume", checkpoint.resumeJson},
       {"optimizer", checkpoint.optimizerOptionsJson},
   };
-  // Hashed as they will be read back: contiguous CPU bytes under the file's dtype names.
-  std::vector<torch::Tensor> contiguous;
+  // Hashed as they will be read back: contiguous CPU bytes under the file's dtype names. The
+  // same host copies are written (the writer would otherwise copy a GPU tensor a second time).
+  engine::NamedTensors onHost;
   std::vector<ChecksumTensor> hashed;
   for (const auto& [name, tensor] : tensors) {
-    contiguous.push_back(tensor.detach().to(torch::kCPU).contiguous());
-    const torch::Tensor& t = contiguous.back();
+    onHost.emplace_back(name, tensor.detach().to(torch::kCPU).contiguous());
+    const torch::Tensor& t = onHost.back().second;
     hashed.push_back(
         {name, io::dtypeName(engine::toDType(path, name, t.scalar_type())), t.sizes().vec(), t.data_ptr(), t.nbytes()});
   }
   metadata["checksum"] = checkpointChecksum(metadata, std::move(hashed));
-  engine::writeTensors(path, tensors, metadata);
+  engine::writeTensors(path, onHost, metadata);
   util::removeStaleTempFiles(path);
 }
 
