@@ -15,6 +15,8 @@ wish; to move a folder, change the code first, then this table.
      core/jobs        the job API (progress, log, cancel): nothing but util
   3  core/world       the toy world's procedural scenes (OpenCV), drawn as video frames
      core/figures     contact sheets and line plots drawn with OpenCV
+     core/control     ControlNet driving videos: read at the generation's size,
+                      preprocessed (canny, soft edges, gray) with OpenCV
   3  core/engine      devices, memory, loading tensors into modules
      core/nn          primitives every model uses, the activation checkpoint
   4  core/models      configs, blocks and assembled models per family
@@ -60,6 +62,7 @@ LAYERS = [
     (2, "core/jobs"),
     (3, "core/world"),
     (3, "core/figures"),
+    (3, "core/control"),
     (3, "core/engine"),
     (3, "core/nn"),
     (4, "core/models"),

@@ -2,7 +2,9 @@
 
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <random>
+#include <set>
 
 #include "app/cli/common_options.h"
 #include "app/cli/exit_codes.h"
@@ -24,6 +26,7 @@ namespace {
 constexpr const char* kGenerateUsage =
     R"(usage: stillmoving generate --base PATH --motion-module PATH --prompt TEXT --out FILE.mp4|FILE.gif|DIR
                            [options]
+                           [--controlnet PATH --control-video PATH [--control-* ...]]...
 )";
 
 // Where video `index` of `count` goes: the path itself for one video, else "name-N.ext" / "dir-N".
@@ -44,6 +47,84 @@ void checkOutput(const std::string& out) {
     util::requireWritableFolder(out);
   else
     util::requireWritableFile(out);
+}
+
+void checkPreview(const std::string& path) {
+  const std::string ext = fs::path(path).extension().string();
+  if (ext != ".mp4" && ext != ".gif") throw UsageError("--control-preview " + path + ": write a .mp4 or .gif");
+  const fs::path parent = fs::path(path).parent_path().empty() ? fs::path(".") : fs::path(path).parent_path();
+  if (!fs::is_directory(parent))
+    throw UsageError("--control-preview " + path + ": folder " + parent.string() + " does not exist");
+  util::requireWritableFile(path);
+}
+
+// Each --controlnet starts a group; the --control-* options after it, up to the next
+// --controlnet, are its own (CLI11's parse order gives the sequence of occurrences).
+std::vector<control::ControlNetUnit> parseControlGroups(const CLI::App& app, const SettingOptions& options) {
+  std::vector<control::ControlNetUnit> units;
+  std::map<std::string, size_t> occurrence;
+  std::set<std::string> givenInGroup;
+  for (const CLI::Option* option : app.parse_order()) {
+    std::string key = option->get_name();
+    key.erase(0, key.find_first_not_of('-'));
+    if (key != "controlnet" && key.rfind("control-", 0) != 0) continue;
+    const size_t index = occurrence[key]++;
+    if (key == "controlnet") {
+      units.emplace_back();
+      units.back().controlNet = options.values("controlnet").at(index);
+      givenInGroup.clear();
+      continue;
+    }
+    if (units.empty())
+      throw UsageError("--" + key +
+                       " belongs to a ControlNet: give --controlnet PATH before it (each --controlnet "
+                       "starts a group of --control-* options)");
+    control::ControlNetUnit& unit = units.back();
+    if (!givenInGroup.insert(key).second)
+      throw UsageError("--" + key + " is given twice for --controlnet " + unit.controlNet +
+                       ": each group takes it once (repeat --controlnet for another ControlNet)");
+    if (key == "control-loop") {
+      unit.loop = true;
+      continue;
+    }
+    const std::string value = options.values(key).at(index);
+    if (key == "control-video") {
+      unit.video = value;
+    } else if (key == "control-type") {
+      options.requireChoiceOf(key, value);
+      unit.preprocessor.type = control::parseControlType(value);
+    } else if (key == "control-low") {
+      unit.preprocessor.low = options.numberOf(key, value);
+    } else if (key == "control-high") {
+      unit.preprocessor.high = options.numberOf(key, value);
+    } else if (key == "control-scale") {
+      unit.scale = options.numberOf(key, value);
+    } else if (key == "control-start") {
+      unit.start = options.numberOf(key, value);
+    } else if (key == "control-end") {
+      unit.end = options.numberOf(key, value);
+    } else if (key == "control-stride") {
+      unit.stride = static_cast<int>(options.numberOf(key, value));
+    } else if (key == "control-preview") {
+      checkPreview(value);
+      unit.preview = value;
+    } else {
+      throw UsageError("--" + key + " is not an option of generate");
+    }
+  }
+  for (control::ControlNetUnit& unit : units) {
+    requireExists("controlnet", unit.controlNet);
+    if (unit.video.empty())
+      throw UsageError("--controlnet " + unit.controlNet +
+                       " needs its driving video: add --control-video PATH after it");
+    requireExists("control-video", unit.video);
+    try {
+      unit.validate();
+    } catch (const ConfigError& e) {
+      throw UsageError(std::string(e.what()) + " (--controlnet " + unit.controlNet + ")");
+    }
+  }
+  return units;
 }
 
 }  // namespace
@@ -109,6 +190,7 @@ GenerateInvocation GenerateCommand::parse() const {
   if (scheduler.eta > 0 && request.sampler != diffusion::SamplerKind::DDIM)
     throw UsageError("--eta works with ddim only");
   request.scheduler = scheduler;
+  invocation.controlNets = parseControlGroups(*app_, options);
   try {
     request.validate();
   } catch (const ConfigError& e) {
@@ -129,7 +211,7 @@ int runGenerate(const GenerateInvocation& invocation, std::shared_ptr<jobs::Canc
   const jobs::JobListener listener = stderrProgress(invocation.quiet);
   jobs::JobContext job(listener, cancel);
   // The same compute worker the Studio uses, for one job.
-  const worker::GenerateJob generate{sources, invocation.dtype, request, invocation.force};
+  const worker::GenerateJob generate{sources, invocation.dtype, request, invocation.controlNets, invocation.force};
   worker::GeneratedVideos result;
   runOnWorker(invocation.device, "generate", listener, cancel,
               [&](pipelines::ModelCache& models, jobs::JobContext& context) {

@@ -3,8 +3,10 @@
 #include <CLI/CLI.hpp>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "app/cli/setting_options.h"
+#include "core/control/control_unit.h"
 #include "core/jobs/job.h"
 #include "core/pipelines/generation_request.h"
 #include "core/pipelines/model_set.h"
@@ -15,6 +17,8 @@ namespace sm::cli {
 struct GenerateInvocation {
   pipelines::ModelSet sources;
   pipelines::GenerationRequest request;
+  /// One per --controlnet group, in command-line order.
+  std::vector<control::ControlNetUnit> controlNets;
   std::string out;  ///< a file, or the pattern of numbered files for several videos
   std::string device = "auto";
   std::string dtype = "auto";

@@ -119,6 +119,16 @@ uint64_t SettingOptions::seed(const std::string& key, uint64_t fallback) const {
   return parsed;
 }
 
+double SettingOptions::numberOf(const std::string& key, const std::string& text) const {
+  return number(setting(key), text);
+}
+
+void SettingOptions::requireChoiceOf(const std::string& key, const std::string& text) const {
+  const Setting& s = setting(key);
+  if (!settings::accepts(s, text))
+    throw UsageError("--" + key + " must be " + settings::rangeText(s) + ", not '" + text + "'");
+}
+
 void SettingOptions::check() const {
   for (const Setting* s : rows_) {
     const std::string& key = s->key;
@@ -128,7 +138,9 @@ void SettingOptions::check() const {
       case SettingType::Real:
         for (const auto& text : values_.at(key)) number(*s, text);
         break;
-      case SettingType::Choice: choice(key); break;
+      case SettingType::Choice:
+        for (const auto& text : values_.at(key)) requireChoiceOf(key, text);
+        break;
       case SettingType::Seed: seed(key, 0); break;
       case SettingType::Text:
         // Caught here, not in a JSON writer after all the work is done.

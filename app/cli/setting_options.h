@@ -41,6 +41,12 @@ class SettingOptions {
   /// Seed settings: the value given or `fallback`.
   uint64_t seed(const std::string& key, uint64_t fallback) const;
 
+  /// `text` as a value of the numeric setting `key`: a UsageError when it is not
+  /// a number in the table's range (for options given several times, one by one).
+  double numberOf(const std::string& key, const std::string& text) const;
+  /// Whether `text` is one of the choices of `key`; a UsageError when not.
+  void requireChoiceOf(const std::string& key, const std::string& text) const;
+
   /// Converts every value given, in the table's order: a UsageError names the
   /// first one out of range, before anything else is looked at.
   void check() const;

@@ -181,6 +181,7 @@ ModelInfo recognizeWeights(const StateDictIndex& w) {
     info.kind = ModelKind::ControlNet;
     info.naming = "diffusers";
     info.variant = "sd15";
+    info.components.push_back(component("controlnet", w));
   } else if (anyKey(w, ".motion_modules.")) {
     recognizeMotionModule(info, w);
   } else if (w.contains("conv_in.weight") && w.hasPrefix("down_blocks.")) {

@@ -7,9 +7,11 @@
 #include <sstream>
 
 #include "core/adapters/scoped_adapter_scales.h"
+#include "core/control/control_unit.h"
 #include "core/diffusion/scheduler.h"
 #include "core/engine/memory_guard.h"
 #include "core/pipelines/pipeline_loading.h"
+#include "core/pipelines/video_tensor.h"
 #include "core/util/error.h"
 
 namespace sm::pipelines {
@@ -105,14 +107,80 @@ torch::Tensor AnimateDiffPipeline::initialLatents(const GenerationRequest& reque
   return noise.to(device_) * initNoiseSigma;
 }
 
+void AnimateDiffPipeline::setControlNets(std::vector<models::ControlNetModel> controlNets) {
+  controlNets_ = std::move(controlNets);
+  for (auto& net : controlNets_) net->eval();
+}
+
+std::vector<ActiveControl> AnimateDiffPipeline::embedControl(const GenerationRequest& request) {
+  if (request.control.size() != controlNets_.size())
+    throw ConfigError(std::to_string(request.control.size()) + " control video(s) for " +
+                      std::to_string(controlNets_.size()) +
+                      " loaded ControlNet(s): give one driving video per ControlNet");
+  const int factor = vae_->config().pixelsPerLatent();
+  std::vector<ActiveControl> out;
+  for (size_t k = 0; k < controlNets_.size(); ++k) {
+    models::ControlNetModel net = controlNets_[k];
+    if (net->config().conditioning_channels != 3)
+      throw ConfigError("ControlNet " + std::to_string(k + 1) + " takes " +
+                        std::to_string(net->config().conditioning_channels) +
+                        "-channel conditions; driving videos give RGB (3 channels)");
+    if (net->config().conditioningDownscale() != factor)
+      throw ConfigError("ControlNet " + std::to_string(k + 1) + " embeds its condition at 1/" +
+                        std::to_string(net->config().conditioningDownscale()) + " of the video size, but this VAE's " +
+                        "latents are 1/" + std::to_string(factor) + ": it was made for another VAE");
+    // A few frames at a time: the first convolutions work at the full video size.
+    constexpr int64_t kChunk = 16;
+    const torch::Tensor condition = fromVideoClip(request.control[k].condition);  // [F, 3, H, W] in [0, 1]
+    std::vector<torch::Tensor> pieces;
+    for (int64_t begin = 0; begin < condition.size(0); begin += kChunk)
+      pieces.push_back(net->embedCondition(condition.slice(0, begin, begin + kChunk).to(device_, dtype_)));
+    out.push_back({net, torch::cat(pieces), request.control[k].scale});
+  }
+  return out;
+}
+
+std::vector<ActiveControl> AnimateDiffPipeline::controlAtStep(const std::vector<ActiveControl>& embedded,
+                                                              const GenerationRequest& request, int step,
+                                                              int steps) const {
+  std::vector<ActiveControl> out;
+  for (size_t k = 0; k < embedded.size(); ++k) {
+    const ControlInput& input = request.control.at(k);
+    // Scale 0 or outside its window: exactly the video without it (its residuals would be zeros).
+    if (input.scale == 0.0 || !control::actsAtStep(input.start, input.end, step, steps)) continue;
+    out.push_back(embedded[k]);
+  }
+  return out;
+}
+
 torch::Tensor AnimateDiffPipeline::runUNet(const torch::Tensor& latents, const torch::Tensor& timestep,
-                                           const torch::Tensor& embeddings) {
-  return unet_->forward(latents, timestep, embeddings);
+                                           const torch::Tensor& embeddings, const std::vector<ActiveControl>& control,
+                                           const torch::Tensor& frames) {
+  if (control.empty()) return unet_->forward(latents, timestep, embeddings);
+  // The ControlNets run per frame on the same scaled latents, timestep and text as the
+  // UNet, rows b*F + f; every video and both guidance halves get the same condition.
+  const int64_t rows = latents.size(0), count = latents.size(2);
+  const torch::Tensor folded =
+      latents.permute({0, 2, 1, 3, 4}).reshape({rows * count, latents.size(1), latents.size(3), latents.size(4)});
+  const torch::Tensor context = embeddings.repeat_interleave(count, 0);
+  models::ControlNetResiduals sum;
+  for (const ActiveControl& c : control) {
+    const torch::Tensor own = frames.defined() ? c.embedded.index_select(0, frames) : c.embedded;
+    models::ControlNetModel net = c.net;
+    models::ControlNetResiduals r = net->forward(folded, timestep, context, own.repeat({rows, 1, 1, 1}), c.scale);
+    if (sum.down.empty()) {
+      sum = std::move(r);
+      continue;
+    }
+    for (size_t i = 0; i < sum.down.size(); ++i) sum.down[i] = sum.down[i] + r.down[i];
+    sum.mid = sum.mid + r.mid;
+  }
+  return unet_->forward(latents, timestep, embeddings, &sum);
 }
 
 torch::Tensor AnimateDiffPipeline::predictNoise(const torch::Tensor& scaledLatents, double timestep,
                                                 const torch::Tensor& embeddings, const GenerationRequest& request,
-                                                jobs::JobContext& job) {
+                                                jobs::JobContext& job, const std::vector<ActiveControl>& control) {
   const bool guided = request.usesGuidance();
   const torch::Tensor input = guided ? torch::cat({scaledLatents, scaledLatents}) : scaledLatents;
   // The UNet takes the sampler's timestep as is: integers for DDIM, fractions for Euler.
@@ -123,7 +191,7 @@ torch::Tensor AnimateDiffPipeline::predictNoise(const torch::Tensor& scaledLaten
   const std::vector<ContextWindow> windows = contextWindows(request.frames, context);
   torch::Tensor prediction;
   if (windows.size() == 1) {
-    prediction = runUNet(input, t, embeddings);
+    prediction = runUNet(input, t, embeddings, control, {});
   } else {
     prediction = torch::zeros_like(input);
     torch::Tensor weightSum = torch::zeros({request.frames}, input.options());
@@ -131,7 +199,7 @@ torch::Tensor AnimateDiffPipeline::predictNoise(const torch::Tensor& scaledLaten
       job.throwIfCancelled();
       const torch::Tensor frames = torch::tensor(window.frames, torch::kInt64).to(device_);
       const torch::Tensor weights = torch::tensor(window.weights).to(input.options());
-      const torch::Tensor out = runUNet(input.index_select(2, frames), t, embeddings);
+      const torch::Tensor out = runUNet(input.index_select(2, frames), t, embeddings, control, frames);
       prediction.index_add_(2, frames, out * weights.view({1, 1, -1, 1, 1}));
       weightSum.index_add_(0, frames, weights);
     }
@@ -157,16 +225,19 @@ torch::Tensor AnimateDiffPipeline::denoise(const GenerationRequest& request, job
         diffusion::makeScheduler(request.sampler, request.schedulerConfig());
     scheduler->setTimesteps(request.steps);
     const torch::Tensor embeddings = promptEmbeddings(request);
+    const std::vector<ActiveControl> control = embedControl(request);
     at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(request.seed);
     torch::Tensor latents = initialLatents(request, generator, scheduler->initNoiseSigma());
 
     const std::vector<double>& timesteps = scheduler->timesteps();
+    const int steps = static_cast<int>(timesteps.size());
     job.beginStage("denoising", static_cast<int64_t>(timesteps.size()));
     for (size_t i = 0; i < timesteps.size(); ++i) {
       job.throwIfCancelled();
       const int step = static_cast<int>(i);
       const torch::Tensor scaled = scheduler->scaleModelInput(latents, step);
-      const torch::Tensor noise = predictNoise(scaled, timesteps[i], embeddings, request, job);
+      const torch::Tensor noise =
+          predictNoise(scaled, timesteps[i], embeddings, request, job, controlAtStep(control, request, step, steps));
       latents = scheduler->step(noise, step, latents, generator);
       job.progress(static_cast<int64_t>(i) + 1);
     }

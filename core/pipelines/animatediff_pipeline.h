@@ -17,6 +17,7 @@
 #include "core/adapters/unet_adapter.h"
 #include "core/jobs/job.h"
 #include "core/models/clip/clip_text_model.h"
+#include "core/models/controlnet/controlnet_model.h"
 #include "core/models/unet/unet_3d.h"
 #include "core/models/vae/autoencoder_kl.h"
 #include "core/pipelines/generation_request.h"
@@ -45,6 +46,15 @@ struct GenerationResult {
   uint64_t seed = 0;
   double secondsDenoising = 0.0;
   double secondsDecoding = 0.0;
+};
+
+/// A ControlNet as one sampling step uses it: its condition already embedded
+/// (ControlNetModel::embedCondition, [F, c0, h, w] for all F frames) and its
+/// effective scale at this step (0 steps are left out altogether).
+struct ActiveControl {
+  models::ControlNetModel net{nullptr};
+  torch::Tensor embedded;
+  double scale = 1.0;
 };
 
 class AnimateDiffPipeline {
@@ -79,8 +89,22 @@ class AnimateDiffPipeline {
   /// The guided noise prediction for one step: UNet on [latents, latents]
   /// (with guidance), through context windows when the video is longer than
   /// the context, then uncond + g * (cond - uncond).
+  /// `control`: the ControlNets acting at this step (controlAtStep); each
+  /// context window gets its frames of their conditions.
   torch::Tensor predictNoise(const torch::Tensor& scaledLatents, double timestep, const torch::Tensor& embeddings,
-                             const GenerationRequest& request, jobs::JobContext& job);
+                             const GenerationRequest& request, jobs::JobContext& job,
+                             const std::vector<ActiveControl>& control = {});
+
+  /// The ControlNets' conditions embedded once for the whole request (the
+  /// condition frames divided by 255, through each one's conditioning embedding).
+  /// Throws ConfigError when the request's control inputs do not match the ControlNets.
+  std::vector<ActiveControl> embedControl(const GenerationRequest& request);
+  /// Those acting at sampling step `step` of `steps`, with scale x (step in their window).
+  std::vector<ActiveControl> controlAtStep(const std::vector<ActiveControl>& embedded, const GenerationRequest& request,
+                                           int step, int steps) const;
+  /// The ControlNets (ModelSet::controlNets, loaded on this pipeline's device and dtype).
+  void setControlNets(std::vector<models::ControlNetModel> controlNets);
+  const std::vector<models::ControlNetModel>& controlNets() const { return controlNets_; }
 
   /// Attaches an adapter to the UNet (see adapters::UNetAdapter).
   void addAdapter(std::shared_ptr<adapters::UNetAdapter> adapter);
@@ -101,7 +125,9 @@ class AnimateDiffPipeline {
   int64_t contextLength(const GenerationRequest& request) const;
 
  private:
-  torch::Tensor runUNet(const torch::Tensor& latents, const torch::Tensor& timestep, const torch::Tensor& embeddings);
+  /// frames: the indices of the latents' frames in the whole video (undefined: all of them).
+  torch::Tensor runUNet(const torch::Tensor& latents, const torch::Tensor& timestep, const torch::Tensor& embeddings,
+                        const std::vector<ActiveControl>& control, const torch::Tensor& frames);
 
   text::CLIPTokenizer tokenizer_;
   models::CLIPTextModel textEncoder_;
@@ -110,6 +136,7 @@ class AnimateDiffPipeline {
   torch::Device device_;
   torch::ScalarType dtype_;
   std::vector<std::shared_ptr<adapters::UNetAdapter>> adapters_;
+  std::vector<models::ControlNetModel> controlNets_;
 };
 
 }  // namespace sm::pipelines

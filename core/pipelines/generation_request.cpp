@@ -40,6 +40,21 @@ void GenerationRequest::validate() const {
   requireIntRange("decode chunk", decodeChunk, 1, settings::kMaxFrames);
   requireInRange(kGenerate, "context", context.length);
   if (context.length > 0) requireIntRange("context overlap", context.overlap, 0, context.length - 1);
+  for (size_t k = 0; k < control.size(); ++k) {
+    const ControlInput& c = control[k];
+    const std::string which = "ControlNet " + std::to_string(k + 1);
+    requireInRange(kGenerate, "control-scale", c.scale);
+    requireInRange(kGenerate, "control-start", c.start);
+    requireInRange(kGenerate, "control-end", c.end);
+    if (c.start >= c.end) throw ConfigError(which + ": control start must be below control end");
+    if (static_cast<int>(c.condition.frames.size()) != frames)
+      throw ConfigError(which + ": " + std::to_string(c.condition.frames.size()) + " condition frames for " +
+                        std::to_string(frames) + " video frames");
+    for (const video::Frame& f : c.condition.frames)
+      if (f.width != width || f.height != height || f.rgb.size() != static_cast<size_t>(width) * height * 3)
+        throw ConfigError(which + ": condition frames of " + std::to_string(f.width) + "x" + std::to_string(f.height) +
+                          " for a " + std::to_string(width) + "x" + std::to_string(height) + " video");
+  }
 }
 
 }  // namespace sm::pipelines

@@ -5,12 +5,25 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/adapters/adapter_scales.h"
 #include "core/diffusion/scheduler_config.h"
 #include "core/pipelines/context_windows.h"
+#include "core/video/video_frames.h"
 
 namespace sm::pipelines {
+
+/// What one ControlNet of the model set is given for a request.
+struct ControlInput {
+  /// The condition frames, one per generated frame, at the generation's size,
+  /// RGB; the ControlNet sees them divided by 255 (control::readConditionVideo makes them).
+  video::VideoClip condition;
+  /// The residuals' multiplier, and the fractions of the steps the ControlNet acts in.
+  double scale = 1.0;
+  double start = 0.0;
+  double end = 1.0;
+};
 
 struct GenerationRequest {
   std::string prompt;
@@ -41,6 +54,8 @@ struct GenerationRequest {
   double spatialStrength = 1.0;
   /// Frames the VAE decodes at once (diffusers' decode_chunk_size).
   int decodeChunk = 16;
+  /// One per ControlNet of the model set (ModelSet::controlNets), in its order.
+  std::vector<ControlInput> control;
 
   /// The effective sampler settings.
   diffusion::SchedulerConfig schedulerConfig() const;

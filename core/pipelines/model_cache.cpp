@@ -6,6 +6,7 @@
 
 #include "core/engine/device.h"
 #include "core/engine/memory_guard.h"
+#include "core/models/controlnet/controlnet_loader.h"
 
 namespace fs = std::filesystem;
 
@@ -69,6 +70,12 @@ std::string adaptersKeyOf(const ModelSet& s) {
   return key.str();
 }
 
+std::string controlKeyOf(const ModelSet& s) {
+  std::ostringstream key;
+  for (const std::string& path : s.controlNets) stamp(key, path);
+  return key.str();
+}
+
 }  // namespace
 
 ModelCache::ModelCache(const std::string& device) : device_(engine::selectDevice(device)) {}
@@ -79,6 +86,7 @@ void ModelCache::clear() {
   baseKey_.clear();
   customizationKey_.clear();
   adaptersKey_.clear();
+  controlKey_.clear();
 }
 
 std::string ModelCache::describeEngine() const {
@@ -92,17 +100,24 @@ AnimateDiffPipeline& ModelCache::pipeline(const ModelSet& models, const std::str
   const std::string baseKey = baseKeyOf(models, dtype);
   const std::string customizationKey = customizationKeyOf(models);
   const std::string adaptersKey = adaptersKeyOf(models);
+  const std::string controlKey = controlKeyOf(models);
 
   const bool loadBase = !base_.pipeline || baseKey != baseKey_;
   const bool customize = loadBase || customizationKey != customizationKey_;
   const bool attach = customize || adaptersKey != adaptersKey_;
-  if (!attach) return *base_.pipeline;
+  // ControlNets are separate networks: the customization and the adapters never touch them.
+  const bool loadControl = loadBase || controlKey != controlKey_;
+  if (!attach && !loadControl) return *base_.pipeline;
 
   const bool hookSpatial = !models.spatialAdapters.empty() && !models.mergeSpatialAdapters;
   const int units = (loadBase ? kBaseLoadUnits : 0) + (customize ? customizationUnits(models) : 0) +
-                    (hookSpatial ? 1 : 0) + (models.motionAdapter.empty() ? 0 : 1) +
-                    (customize && models.mergeSpatialAdapters ? 1 : 0);
+                    (attach && hookSpatial ? 1 : 0) + (attach && !models.motionAdapter.empty() ? 1 : 0) +
+                    (customize && models.mergeSpatialAdapters ? 1 : 0) +
+                    (loadControl ? static_cast<int>(models.controlNets.size()) : 0);
   int done = 0;
+  // The stages before the ControlNets leave consistent weights and keys: a ControlNet
+  // that does not fit costs no reload of the base.
+  bool controlFailed = false;
   job.beginStage("loading", units);
   try {
     return *engine::guardMemory("loading the models", device_, [&]() -> AnimateDiffPipeline* {
@@ -116,6 +131,28 @@ AnimateDiffPipeline& ModelCache::pipeline(const ModelSet& models, const std::str
         ++counters_.baseLoads;
       }
       AnimateDiffPipeline& pipeline = *base_.pipeline;
+      if (loadControl) {
+        controlKey_.clear();
+        pipeline.setControlNets({});  // the old ones go before the new ones arrive
+        std::vector<models::ControlNetModel> nets;
+        try {
+          for (const std::string& path : models.controlNets) {
+            models::ControlNetLoadReport report;
+            nets.push_back(models::loadControlNet(path, pipeline.unet()->config(), device_, pipeline.dtype(), &report));
+            job.info("ControlNet: " + report.weightsPath + " (" + report.naming + " naming, " +
+                     std::to_string(report.config.conditioning_channels) + " hint channels)");
+            job.throwIfCancelled();
+            job.progress(++done);
+          }
+        } catch (...) {
+          controlFailed = true;
+          throw;
+        }
+        pipeline.setControlNets(std::move(nets));
+        controlKey_ = controlKey;
+        if (!models.controlNets.empty()) ++counters_.controlNetLoads;
+      }
+      if (!attach) return &pipeline;
       // Adapters hook the weights a customization replaces: off before it, on after.
       pipeline.clearAdapters();
       adaptersKey_.clear();
@@ -144,7 +181,7 @@ AnimateDiffPipeline& ModelCache::pipeline(const ModelSet& models, const std::str
       return &pipeline;
     });
   } catch (...) {
-    clear();  // half-customized weights must never serve a later request
+    if (!controlFailed) clear();  // half-customized weights must never serve a later request
     throw;
   }
 }

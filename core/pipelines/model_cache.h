@@ -7,7 +7,8 @@
 //     with strengths, merged Spatial Adapters): undone by restoring the base's
 //     weights from its still-mapped file, then redone;
 //   - the adapters kept as hooks (Motion Adapter, unmerged Spatial Adapters):
-//     detached and attached.
+//     detached and attached;
+//   - the ControlNets: separate networks, loaded while they stay selected.
 // Per-request settings (prompt, seed, motion scale, Spatial Adapter strength)
 // never reach the cache: a second generation that changes only those reloads nothing.
 #include <memory>
@@ -44,6 +45,7 @@ class ModelCache {
     int baseLoads = 0;
     int customizations = 0;
     int adapterAttachments = 0;
+    int controlNetLoads = 0;
   };
   const Counters& counters() const { return counters_; }
 
@@ -53,6 +55,7 @@ class ModelCache {
   std::string baseKey_;
   std::string customizationKey_;
   std::string adaptersKey_;
+  std::string controlKey_;
   Counters counters_;
 };
 

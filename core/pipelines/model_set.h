@@ -31,6 +31,9 @@ struct ModelSet {
   std::string motionAdapter;
   /// Trained Spatial Adapters, kept at inference (for the customized model they were trained on).
   std::string spatialAdapters;
+  /// ControlNets (diffusers folders or original-naming single files), in the order
+  /// of each request's `control` inputs; their residuals are summed.
+  std::vector<std::string> controlNets;
   /// Folds the Spatial Adapters into the weights after loading: zero-overhead
   /// inference. The Motion Adapter stays a hook, so the slider keeps working.
   bool mergeSpatialAdapters = false;

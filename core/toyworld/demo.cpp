@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "core/control/edge_agreement.h"
 #include "core/datasets/dataset_folder.h"
 #include "core/figures/labelled_sheet.h"
 #include "core/io/json_file.h"
@@ -18,6 +19,7 @@
 #include "core/video/video_writer.h"
 #include "core/worker/jobs.h"
 #include "core/world/motion_metrics.h"
+#include "core/world/world_scene.h"
 
 namespace sm::toyworld {
 namespace {
@@ -129,21 +131,80 @@ DemoResult runDemo(const DemoRequest& request, pipelines::ModelCache& cache, job
 
   result.contactSheet = request.out / "contact_sheet.png";
   datasets::writePng(result.contactSheet.string(), figures::labelledSheet(sheetRows));
+
+  if (request.controlNet && fs::exists(files.controlNet())) {
+    // A world video the models never saw as such: its canny edges drive the customized model.
+    world::SceneFilter filter;
+    filter.shapes = {world::Shape::Square};
+    filter.colors = {world::Color::Blue};
+    filter.backgrounds = {world::Background::White};
+    filter.motions = {world::Motion::Bounce};
+    const world::Scene scene = world::sampleScene(77, 0, filter);
+    const fs::path driving = request.out / "driving_video.mp4";
+    video::writeVideo(driving.string(), world::drawVideo(scene, request.frames, request.size));
+    control::ControlNetUnit unit;
+    unit.controlNet = files.controlNet().string();
+    unit.video = driving.string();
+    std::vector<figures::LabelledRow> controlRows;
+    video::VideoClip condition;
+    std::vector<video::VideoClip> outputs;  // without, with the ControlNet
+    for (const bool withControl : {false, true}) {
+      job.info(std::string("demo: Still-Moving a=0 ") + (withControl ? "with" : "without") + " the ControlNet");
+      worker::GenerateJob g;
+      g.models = stillMoving;
+      g.dtype = "fp32";
+      g.request.prompt = request.controlPrompt;
+      g.request.frames = request.frames;
+      g.request.width = g.request.height = request.size;
+      g.request.steps = request.steps;
+      g.request.guidance = request.guidance;
+      g.request.seed = request.seed;
+      if (withControl) g.controlNets = {unit};
+      const worker::GeneratedVideos videos = worker::runGenerate(cache, g, job);
+      if (withControl) {
+        condition = videos.control.front().condition;
+        controlRows.insert(controlRows.begin(),
+                           {{"driving video", videos.control.front().source}, {"canny edges", condition}});
+      }
+      const video::VideoClip& clip = videos.clips.front();
+      DemoRow row;
+      row.method = withControl ? "still_moving_controlnet" : "still_moving_no_controlnet";
+      row.label = withControl ? "Still-Moving + ControlNet" : "Still-Moving, no ControlNet";
+      row.video = withControl ? "still_moving_controlnet.mp4" : "still_moving_no_controlnet.mp4";
+      video::writeVideo((request.out / row.video).string(), clip);
+      const torch::Tensor frames = evaluator.images(clipPixels(clip));
+      row.fidelity = frames.matmul(references.t()).mean().item<double>();
+      row.adherence = frames.matmul(evaluator.texts({request.controlPrompt}).t()).mean().item<double>();
+      row.motion = world::meanFlowMagnitude(clip);
+      result.rows.push_back(row);
+      controlRows.push_back({row.label, clip});
+      outputs.push_back(clip);
+    }
+    // Both rows against the same edges: what the ControlNet adds is the difference.
+    for (size_t k = 0; k < outputs.size(); ++k)
+      result.rows[result.rows.size() - outputs.size() + k].edgeAgreement =
+          control::edgeAgreement(condition, outputs[k]);
+    result.controlSheet = request.out / "controlnet_sheet.png";
+    datasets::writePng(result.controlSheet.string(), figures::labelledSheet(controlRows));
+  }
   nlohmann::json rows = nlohmann::json::array();
   std::string md =
       "| method | motion scale | fidelity (CLIP-I) | adherence (CLIP-T) | motion (px/frame) | video |\n"
       "|---|---|---|---|---|---|\n";
   for (const auto& r : result.rows) {
-    rows.push_back({{"method", r.method},
-                    {"label", r.label},
-                    {"motion_scale", r.motionScale},
-                    {"video", r.video},
-                    {"fidelity", r.fidelity},
-                    {"adherence", r.adherence},
-                    {"motion", r.motion}});
+    nlohmann::json row{{"method", r.method}, {"label", r.label},       {"motion_scale", r.motionScale},
+                       {"video", r.video},   {"fidelity", r.fidelity}, {"adherence", r.adherence},
+                       {"motion", r.motion}};
+    if (r.edgeAgreement) row["edge_agreement"] = *r.edgeAgreement;
+    rows.push_back(row);
     md += "| " + r.label + " | " + (r.method == "still_moving" ? fixed(r.motionScale, 0) : "-") + " | " +
           fixed(r.fidelity, 3) + " | " + fixed(r.adherence, 3) + " | " + fixed(r.motion, 3) + " | " + r.video + " |\n";
   }
+  for (const auto& r : result.rows)
+    if (r.edgeAgreement)
+      md += "\n" + r.label + ": edge agreement with the driving video's canny edges " + fixed(*r.edgeAgreement, 3) +
+            " (prompt \"" + request.controlPrompt + "\")";
+  if (!result.controlSheet.empty()) md += "\n";
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const nlohmann::json doc{{"prompt", request.prompt},
                            {"seed", request.seed},

@@ -5,7 +5,8 @@
 // -1, 0 and 1, next to the base video model; each video is scored with the
 // evaluator (fidelity to the references, adherence to the prompt) and optical
 // flow (motion), and the whole is written as MP4s, one contact sheet and a
-// results table (Markdown and JSON).
+// results table (Markdown and JSON). When the toy world has a ControlNet, a
+// world video's canny edges also drive Still-Moving (the paper's Figure 5).
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -35,6 +36,10 @@ struct DemoRequest {
   double guidance = 5.0;
   double interpolation = 0.5;
   uint64_t seed = 11;
+  /// With a ControlNet in the toy world: a world video's canny edges drive
+  /// Still-Moving (a = 0) with `controlPrompt`, beside the same without them.
+  bool controlNet = true;
+  std::string controlPrompt = "a sks toy on a white background";
 };
 
 struct DemoRow {
@@ -45,11 +50,15 @@ struct DemoRow {
   double fidelity = 0;   ///< evaluator cosine to the reference pictures (CLIP-I-like)
   double adherence = 0;  ///< evaluator cosine to the prompt (CLIP-T-like)
   double motion = 0;     ///< mean optical-flow magnitude, px/frame
+  /// ControlNet rows: control::edgeAgreement with the driving video's canny edges (else unset).
+  std::optional<double> edgeAgreement;
 };
 
 struct DemoResult {
   std::vector<DemoRow> rows;
   std::filesystem::path contactSheet, markdown, json;
+  /// With a ControlNet: source | condition | output as one picture per frame row (README figure).
+  std::filesystem::path controlSheet;
   double seconds = 0;
 };
 

@@ -32,21 +32,6 @@ std::vector<double> stageLosses(const WorldFolder& world, const std::string& sta
   return training::lossHistory(training::loadTrainingCheckpoint(checkpoint));
 }
 
-void writeCard(const fs::path& folder, const std::string& name, const std::string& what, const StageRecord& record,
-               const std::string& figures) {
-  fs::create_directories(folder);
-  datasets::writePng((folder / (name + "_loss.png")).string(), lossCurve(record.losses, name + " training loss"));
-  std::string card = "# " + name + "\n\n" + what + "\n\n";
-  card += "- steps: " + std::to_string(record.steps) + "\n";
-  card += "- training time: " + fixed(record.seconds / 60.0, 1) + " min on 2 CPU cores\n";
-  card += "- seed: " + std::to_string(record.seed) + "\n";
-  card += "- final loss (mean of the last 50 steps): " + fixed(record.figures.value("final_loss", 0.0), 4) + "\n\n";
-  if (!figures.empty()) card += "## Measured\n\n" + figures + "\n";
-  card += "![loss](" + name +
-          "_loss.png)\n\nRetrain: `stillmoving world train --out DIR` (see resources/toyworld/README.md).\n";
-  util::writeFileAtomically((folder / (name + ".md")).string(), card);
-}
-
 /// How many prompts or videos a figure was measured on.
 std::string count(const nlohmann::json& figure, const char* key) { return std::to_string(figure.at(key).get<int>()); }
 
@@ -72,6 +57,13 @@ void writeIndex(const WorldFolder& folder, const ToyModelFiles& files, const nlo
   const auto& sm = figures["still_moving_object"];
   const double flowRatio = t2v["flow_ratio"];
   const double noMa = sm.value("motion_no_motion_adapter", 0.0);
+  std::string controlNetRow;
+  if (fs::exists(folder.record("controlnet"))) {
+    const nlohmann::json& f = readStageRecord(folder.record("controlnet")).figures;
+    const double with = f.value("held_out_loss_with_edges", 0.0), without = f.value("held_out_loss_without", 0.0);
+    controlNetRow = "| canny ControlNet: held-out denoising loss with the edges / without | " + fixed(with, 4) + " / " +
+                    fixed(without, 4) + " | lower | " + verdict(with < without) + " |\n";
+  }
   std::string doc =
       "# The toy world's models\n\n"
       "Every model here was trained from nothing by the project's own C++ (`stillmoving world train`) on the "
@@ -90,6 +82,8 @@ void writeIndex(const WorldFolder& folder, const ToyModelFiles& files, const nlo
       "| `motion_adapter.safetensors` | Still-Moving's Motion Adapter for base + motion module | Still-Moving |\n"
       "| `spatial_adapters_object.safetensors`, `spatial_adapters_style.safetensors` | Still-Moving's Spatial "
       "Adapters for each customization | Still-Moving |\n"
+      "| `controlnet_canny/` | a canny ControlNet for the base (trained by `world train`'s controlnet stage) | "
+      "diffusers ControlNetModel folder, fp16 |\n"
       "| `evaluator/` | CLIP-style image/text model for the metrics (own split, own text tower) | safetensors + "
       "tokenizer |\n"
       "| `references/` | the five pictures each customization was trained from | PNG + caption |\n\n"
@@ -123,8 +117,8 @@ void writeIndex(const WorldFolder& folder, const ToyModelFiles& files, const nlo
       " |\n"
       "| Still-Moving (object) vs Spatial Adapters trained without the Motion Adapter: motion, px/frame | " +
       fixed(sm["motion_still_moving"]) + " vs " + fixed(noMa) + " | higher | " +
-      verdict(sm["motion_still_moving"].get<double>() > noMa) +
-      " |\n\n"
+      verdict(sm["motion_still_moving"].get<double>() > noMa) + " |\n" + controlNetRow +
+      "\n"
       "## Training stages\n\n| stage | steps | minutes |\n|---|---|---|\n" +
       stages +
       "\nRetrain everything: `stillmoving world train --out DIR` (resumable: run it again to continue), then "
@@ -133,6 +127,21 @@ void writeIndex(const WorldFolder& folder, const ToyModelFiles& files, const nlo
 }
 
 }  // namespace
+
+void writeCard(const std::filesystem::path& folder, const std::string& name, const std::string& what,
+               const StageRecord& record, const std::string& figures) {
+  fs::create_directories(folder);
+  datasets::writePng((folder / (name + "_loss.png")).string(), lossCurve(record.losses, name + " training loss"));
+  std::string card = "# " + name + "\n\n" + what + "\n\n";
+  card += "- steps: " + std::to_string(record.steps) + "\n";
+  card += "- training time: " + fixed(record.seconds / 60.0, 1) + " min on 2 CPU cores\n";
+  card += "- seed: " + std::to_string(record.seed) + "\n";
+  card += "- final loss (mean of the last 50 steps): " + fixed(record.figures.value("final_loss", 0.0), 4) + "\n\n";
+  if (!figures.empty()) card += "## Measured\n\n" + figures + "\n";
+  card += "![loss](" + name +
+          "_loss.png)\n\nRetrain: `stillmoving world train --out DIR` (see resources/toyworld/README.md).\n";
+  util::writeFileAtomically((folder / (name + ".md")).string(), card);
+}
 
 video::Frame lossCurve(const std::vector<double>& losses, const std::string& title) {
   // Hard-edged lines and text (no antialiasing): a few colours compress to a few

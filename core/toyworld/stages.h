@@ -71,6 +71,11 @@ training::TrainingSummary trainToySpatialAdapters(const SpatialAdapterRun& run, 
                                                   jobs::JobContext& job);
 void trainObjectSpatialStage(const WorldFolder& folder, const StageOptions& options, jobs::JobContext& job);
 void trainStyleSpatialStage(const WorldFolder& folder, const StageOptions& options, jobs::JobContext& job);
+/// A canny ControlNet for the exported base (root/models/controlnet_canny):
+/// initialised from the T2I UNet's encoder, trained on world pictures and
+/// their canny edges with everything else frozen; measured by the held-out
+/// denoising loss with and without the edges.
+void trainControlNetStage(const WorldFolder& folder, const StageOptions& options, jobs::JobContext& job);
 /// The object's Spatial Adapters trained without the Motion Adapter (the
 /// ablation the report's Still-Moving motion figure is measured against), into
 /// root/ablations/ (not shipped).

@@ -20,6 +20,8 @@ struct ToyModelFiles {
   std::filesystem::path motionAdapter() const { return root / "motion_adapter.safetensors"; }
   std::filesystem::path objectSpatialAdapters() const { return root / "spatial_adapters_object.safetensors"; }
   std::filesystem::path styleSpatialAdapters() const { return root / "spatial_adapters_style.safetensors"; }
+  /// A canny ControlNet for the base (diffusers ControlNetModel folder, fp16).
+  std::filesystem::path controlNet() const { return root / "controlnet_canny"; }
   std::filesystem::path evaluator() const { return root / "evaluator" / "evaluator.safetensors"; }
   std::filesystem::path references(const std::string& customization) const {
     return root / "references" / customization;

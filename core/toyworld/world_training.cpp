@@ -25,6 +25,7 @@ const std::vector<std::pair<std::string, StageFunction>>& stages() {
       {"spatial_object", trainObjectSpatialStage},
       {"spatial_style", trainStyleSpatialStage},
       {"ablation_object", trainObjectAblationStage},
+      {"controlnet", trainControlNetStage},
       {"report", reportStage},
   };
   return list;

@@ -3,6 +3,8 @@
 #include <cstdarg>
 #include <iostream>
 #include <mutex>
+#include <utility>
+#include <vector>
 
 extern "C" {
 #include <libavutil/log.h>
@@ -15,6 +17,14 @@ std::mutex sinkMutex;
 FfmpegLogSink& sink() {
   static FfmpegLogSink current = [](bool, const std::string& line) { std::cerr << "ffmpeg: " << line << "\n"; };
   return current;
+}
+
+// Lines held on this thread (HeldFfmpegLogs), or null when not holding.
+thread_local std::vector<std::pair<bool, std::string>>* held = nullptr;
+
+void deliver(bool error, const std::string& line) {
+  std::lock_guard lock(sinkMutex);
+  if (sink()) sink()(error, line);
 }
 
 // FFmpeg may log a line in several calls: pieces gather per thread until the newline.
@@ -30,8 +40,10 @@ void forward(void* object, int level, const char* format, va_list args) {
     const std::string line = pending.substr(0, newline);
     pending.erase(0, newline + 1);
     if (line.empty()) continue;
-    std::lock_guard lock(sinkMutex);
-    if (sink()) sink()(level <= AV_LOG_ERROR, line);
+    if (held)
+      held->emplace_back(level <= AV_LOG_ERROR, line);
+    else
+      deliver(level <= AV_LOG_ERROR, line);
   }
 }
 
@@ -49,6 +61,25 @@ void setFfmpegLogSink(FfmpegLogSink newSink) {
   routeFfmpegLogs();
   std::lock_guard lock(sinkMutex);
   sink() = std::move(newSink);
+}
+
+HeldFfmpegLogs::HeldFfmpegLogs() : owns_(held == nullptr) {
+  if (owns_) held = new std::vector<std::pair<bool, std::string>>();
+}
+
+HeldFfmpegLogs::~HeldFfmpegLogs() {
+  if (!owns_) return;
+  delete held;
+  held = nullptr;
+}
+
+void HeldFfmpegLogs::release() {
+  if (!owns_ || !held) return;
+  owns_ = false;
+  std::vector<std::pair<bool, std::string>> lines = std::move(*held);
+  delete held;
+  held = nullptr;
+  for (const auto& [error, line] : lines) deliver(error, line);
 }
 
 }  // namespace sm::video

@@ -18,4 +18,21 @@ void routeFfmpegLogs();
 /// Replaces the sink (an empty one drops everything). Thread-safe.
 void setFfmpegLogSink(FfmpegLogSink sink);
 
+/// While one lives, FFmpeg's lines from this thread are held back: release()
+/// forwards them to the sink, the destructor drops the rest. Opening a file
+/// that turns out not to be a video makes FFmpeg guess aloud ("moov atom not
+/// found"); the error thrown then says it in one line, so the guesses go.
+class HeldFfmpegLogs {
+ public:
+  HeldFfmpegLogs();
+  ~HeldFfmpegLogs();
+  HeldFfmpegLogs(const HeldFfmpegLogs&) = delete;
+  HeldFfmpegLogs& operator=(const HeldFfmpegLogs&) = delete;
+  /// Forwards what was held and stops holding.
+  void release();
+
+ private:
+  bool owns_ = false;  // an inner hold leaves the outer one's lines to it
+};
+
 }  // namespace sm::video

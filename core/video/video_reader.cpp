@@ -53,9 +53,11 @@ Source openSource(const std::string& path, bool withDecoder) {
   // A pipe or device would block or stream forever: only files are videos here.
   if (fs::exists(path, error) && !fs::is_regular_file(path, error))
     throw VideoIOError(path, 0, "is not a regular file (a pipe, socket or device): name a video file");
+  HeldFfmpegLogs guesses;  // dropped if the file does not open as a video: the error says it
   check(avformat_open_input(&raw, path.c_str(), nullptr, openOptions.slot()), path, "cannot open");
   source.format.reset(raw);
   check(avformat_find_stream_info(raw, nullptr), path, "cannot read the stream information");
+  guesses.release();
   const int index = av_find_best_stream(raw, AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
   check(index, path, "no video stream");
   source.stream = raw->streams[index];

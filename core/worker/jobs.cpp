@@ -4,6 +4,7 @@
 #include "core/pipelines/model_cache.h"
 #include "core/pipelines/video_tensor.h"
 #include "core/util/error.h"
+#include "core/video/video_writer.h"
 #include "core/worker/memory_estimates.h"
 
 namespace sm::worker {
@@ -13,6 +14,19 @@ bool onGpu(const std::string& device) { return engine::selectDevice(device).is_c
 
 }  // namespace
 
+control::ConditionVideo runControlPreview(const control::ControlNetUnit& unit, int frames, int width, int height,
+                                          jobs::JobContext& context) {
+  control::ConditionVideo video =
+      control::readConditionVideo(unit, frames, width, height, context.cancelToken()->flag());
+  if (!unit.preview.empty()) {
+    video::WriteOptions write;
+    write.cancel = context.cancelToken()->flag();
+    video::writeVideo(unit.preview, video.condition, write);
+    context.info("condition frames of " + unit.controlNet + " written to " + unit.preview);
+  }
+  return video;
+}
+
 GeneratedVideos runGenerate(pipelines::ModelCache& models, const GenerateJob& job, jobs::JobContext& context) {
   job.request.validate();  // a second, not a model load, for a mistake
   if (job.models.mergeSpatialAdapters && job.request.spatialStrength != 1.0)
@@ -20,11 +34,28 @@ GeneratedVideos runGenerate(pipelines::ModelCache& models, const GenerateJob& jo
         "merged Spatial Adapters are folded in at strength 1: turn merging off (--merge-adapters) to "
         "use spatial strength " +
         std::to_string(job.request.spatialStrength));
+  if (!job.models.controlNets.empty() || !job.request.control.empty())
+    throw ConfigError("runGenerate: give ControlNets as GenerateJob::controlNets (with their driving videos)");
+  for (const control::ControlNetUnit& unit : job.controlNets) unit.validate();
   util::requireMemory(estimateGeneration(job), "this generation", freeMemory(models.device().is_cuda()), job.force);
-  pipelines::AnimateDiffPipeline& pipeline = models.pipeline(job.models, job.dtype, context);
-  context.info(models.describeEngine() + ", seed " + std::to_string(job.request.seed));
-  const pipelines::GenerationResult result = pipeline.generate(job.request, context);
+
+  // The driving videos before any model: a video that does not decode or is too short fails in a second.
   GeneratedVideos out;
+  pipelines::ModelSet modelSet = job.models;
+  pipelines::GenerationRequest request = job.request;
+  if (!job.controlNets.empty())
+    context.beginStage("reading control videos", static_cast<int64_t>(job.controlNets.size()));
+  for (const control::ControlNetUnit& unit : job.controlNets) {
+    out.control.push_back(runControlPreview(unit, request.frames, request.width, request.height, context));
+    request.control.push_back({out.control.back().condition, unit.scale, unit.start, unit.end});
+    modelSet.controlNets.push_back(unit.controlNet);
+    context.progress(static_cast<int64_t>(out.control.size()));
+  }
+  request.validate();
+
+  pipelines::AnimateDiffPipeline& pipeline = models.pipeline(modelSet, job.dtype, context);
+  context.info(models.describeEngine() + ", seed " + std::to_string(request.seed));
+  const pipelines::GenerationResult result = pipeline.generate(request, context);
   out.seed = result.seed;
   out.secondsDenoising = result.secondsDenoising;
   out.secondsDecoding = result.secondsDecoding;

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "core/control/control_unit.h"
+#include "core/control/driving_video.h"
 #include "core/datasets/dataset_jobs.h"
 #include "core/jobs/job.h"
 #include "core/pipelines/generation_request.h"
@@ -22,21 +24,34 @@ struct GenerateJob {
   pipelines::ModelSet models;
   /// auto|fp32|fp16|bf16 (the worker's device decides what auto means).
   std::string dtype = "auto";
+  /// The request; its `control` inputs are made from `controlNets` by runGenerate.
   pipelines::GenerationRequest request;
+  /// ControlNets with their driving videos (their residuals are summed).
+  std::vector<control::ControlNetUnit> controlNets;
   /// Run although the memory estimate exceeds the free memory.
   bool force = false;
 };
 
 struct GeneratedVideos {
   std::vector<video::VideoClip> clips;  ///< one per requested video, 8-bit
+  /// Per ControlNet: its driving frames as used and the condition frames it saw.
+  std::vector<control::ConditionVideo> control;
   uint64_t seed = 0;
   double secondsDenoising = 0.0;
   double secondsDecoding = 0.0;
 };
 
-/// Validates the request, loads what the worker's cache lacks, generates.
-/// Throws ConfigError, CheckpointError, OutOfMemoryError, sm::Cancelled.
+/// Validates the request, reads and preprocesses the driving videos (writing
+/// their previews), loads what the worker's cache lacks, generates. Bad input
+/// fails before any model loads. Throws ConfigError, InputError, VideoIOError,
+/// CheckpointError, OutOfMemoryError, sm::Cancelled.
 GeneratedVideos runGenerate(pipelines::ModelCache& models, const GenerateJob& job, jobs::JobContext& context);
+
+/// The condition video of one ControlNet for a generation of `frames` frames at
+/// width x height, as runGenerate makes it (for the Studio's preview; writes
+/// unit.preview when set).
+control::ConditionVideo runControlPreview(const control::ControlNetUnit& unit, int frames, int width, int height,
+                                          jobs::JobContext& context);
 
 /// Dataset builds sample through the worker's cached models (on the device the
 /// settings name; another device frees them first). Training loads fp32 master

@@ -50,6 +50,7 @@ double weightBytes(const pipelines::ModelSet& m) {
   double sum = fileBytes(m.base) + fileBytes(m.motionModule) + fileBytes(m.custom) + fileBytes(m.motionAdapter) +
                fileBytes(m.spatialAdapters);
   for (const auto& [path, strength] : m.loras) sum += fileBytes(path);
+  for (const std::string& path : m.controlNets) sum += fileBytes(path);
   return sum;
 }
 
@@ -69,10 +70,25 @@ util::MemoryEstimate estimateGeneration(const GenerateJob& job) {
   const double videos = r.numVideos, frames = r.frames, pixels = static_cast<double>(r.width) * r.height;
   const double batch = videos * (r.usesGuidance() ? 2 : 1);
   util::MemoryEstimate e;
-  addModels(e, job.models);
+  pipelines::ModelSet models = job.models;
+  for (const control::ControlNetUnit& unit : job.controlNets) models.controlNets.push_back(unit.controlNet);
+  addModels(e, models);
   const double window = std::min<double>(frames, r.context.length > 0 ? r.context.length : frames);
   e.add("the UNet's activations", batch * window * pixels / 64 * kUNetValuesPerLatentPixel * elementBytes(job.dtype),
         "--frames (or --context), --width/--height or --videos", kModels);
+  if (!job.controlNets.empty()) {
+    const double nets = static_cast<double>(job.controlNets.size());
+    // Each ControlNet's residuals (about the skip tensors, 2000 values per latent pixel at SD 1.5
+    // widths) live until the UNet has run; its own pass needs about half the UNet's; its condition
+    // is embedded 16 frames at a time, two 16-channel tensors at the full size.
+    e.add("the ControlNets' residuals and activations",
+          batch * window * pixels / 64 * (nets * 2000 + kUNetValuesPerLatentPixel / 2) * elementBytes(job.dtype) +
+              std::min<double>(frames, 16) * pixels * 32 * 4,
+          "--frames (or --context), --width/--height, --videos or fewer ControlNets", kModels);
+    // The driving frames as read and as preprocessed, and the embedded conditions.
+    e.add("the control videos", nets * frames * (pixels * 6 + pixels / 64 * 320 * elementBytes(job.dtype)),
+          "--frames or --width/--height");
+  }
   e.add("the VAE decoder's activations", std::min<double>(r.decodeChunk, frames) * pixels * kVAEValuesPerPixel * 4,
         "--decode-chunk or --width/--height", kModels);
   // Decoded in float, then converted to 8-bit frames: both exist for a moment.

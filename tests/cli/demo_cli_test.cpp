@@ -34,8 +34,12 @@ TEST(DemoCli, WritesEveryMethodsVideoTheContactSheetAndTheTables) {
     EXPECT_EQ(clip.frames.size(), 4u) << row.dump();
     EXPECT_EQ(clip.frames.front().width, 64) << row.dump();
   }
-  EXPECT_EQ(methods, (std::set<std::string>{"base", "naive_injection", "interpolation", "still_moving"}));
+  // The shipped world has a canny ControlNet: a world video's edges drive Still-Moving.
+  EXPECT_EQ(methods, (std::set<std::string>{"base", "naive_injection", "interpolation", "still_moving",
+                                            "still_moving_no_controlnet", "still_moving_controlnet"}));
   EXPECT_EQ(scales, (std::set<double>{-1.0, 0.0, 1.0}));
+  EXPECT_TRUE(fs::is_regular_file(out / "controlnet_sheet.png"));
+  EXPECT_TRUE(fs::is_regular_file(out / "driving_video.mp4"));
   const auto sheet = video::readVideo((out / "contact_sheet.png").string());
   ASSERT_EQ(sheet.frames.size(), 1u);
   EXPECT_GT(sheet.frames[0].height, 6 * 64);  // one row per method

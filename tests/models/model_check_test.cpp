@@ -39,11 +39,26 @@ TEST(ModelCheck, EveryWholeModelFixtureMatchesItsConfigs) {
   }
 }
 
-TEST(ModelCheck, MotionModulesControlNetsAndLoRAsAreNotCheckedHere) {
-  for (const char* name : {"mm_tiny_v1_original.ckpt", "motion_adapter_tiny_v2_diffusers",
-                           "controlnet_tiny_original.safetensors", "lora_tiny_kohya.safetensors"}) {
+TEST(ModelCheck, MotionModulesAndLoRAsAreNotCheckedHere) {
+  for (const char* name :
+       {"mm_tiny_v1_original.ckpt", "motion_adapter_tiny_v2_diffusers", "lora_tiny_kohya.safetensors"}) {
     const io::ModelInfo info = models::inspectModel(fixture(name));
     for (const auto& c : info.components) EXPECT_FALSE(c.keyCheck.has_value()) << name << " " << c.name;
+  }
+}
+
+TEST(ModelCheck, ControlNetsAreCheckedAndSayTheirHintAndTheBaseTheyFit) {
+  for (const char* name :
+       {"controlnet_tiny_original.safetensors", "controlnet_tiny_original.pth", "controlnet_tiny_diffusers"}) {
+    const io::ModelInfo info = models::inspectModel(fixture(name));
+    ASSERT_EQ(info.components.size(), 1u) << name;
+    ASSERT_TRUE(info.components[0].keyCheck.has_value()) << name;
+    EXPECT_TRUE(info.keysOk()) << name;
+    std::string notes;
+    for (const auto& n : info.notes) notes += n + "\n";
+    EXPECT_NE(notes.find("hint: 3 channels"), std::string::npos) << notes;
+    EXPECT_NE(notes.find("block_out_channels 8, 16, 24, 24"), std::string::npos) << notes;
+    EXPECT_NE(notes.find("cross_attention_dim 32"), std::string::npos) << notes;
   }
 }
 

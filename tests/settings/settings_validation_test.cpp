@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 
+#include "core/control/control_unit.h"
 #include "core/datasets/dataset_jobs.h"
 #include "core/diffusion/scheduler_config.h"
 #include "core/pipelines/generation_request.h"
@@ -26,6 +27,17 @@ using Check = std::function<void(double)>;  // sets the value, then validate()
 
 std::string fixture(const std::string& name) { return test::dataPath("fixtures/" + name); }
 
+template <typename Set>
+Check controlCheck(Set set) {
+  return [set](double v) {
+    control::ControlNetUnit unit;
+    unit.controlNet = "controlnet.safetensors";
+    unit.video = "drive.mp4";
+    set(unit, v);
+    unit.validate();
+  };
+}
+
 std::map<std::string, Check> generateChecks() {
   auto field = [](auto member) {
     return [member](double v) {
@@ -35,22 +47,37 @@ std::map<std::string, Check> generateChecks() {
     };
   };
   using R = pipelines::GenerationRequest;
-  return {{"frames", field(&R::frames)},
-          {"width", field(&R::width)},
-          {"height", field(&R::height)},
-          {"steps", field(&R::steps)},
-          {"cfg", field(&R::guidance)},
-          {"videos", field(&R::numVideos)},
-          {"fps", field(&R::fps)},
-          {"clip-skip", field(&R::clipSkip)},
-          {"motion-scale", field(&R::motionScale)},
-          {"spatial-strength", field(&R::spatialStrength)},
-          {"context", [](double v) {
-             pipelines::GenerationRequest r;
-             r.context.length = static_cast<int>(v);
-             r.context.overlap = 0;
-             r.validate();
-           }}};
+  return {
+      {"frames", field(&R::frames)},
+      {"width", field(&R::width)},
+      {"height", field(&R::height)},
+      {"steps", field(&R::steps)},
+      {"cfg", field(&R::guidance)},
+      {"videos", field(&R::numVideos)},
+      {"fps", field(&R::fps)},
+      {"clip-skip", field(&R::clipSkip)},
+      {"motion-scale", field(&R::motionScale)},
+      {"spatial-strength", field(&R::spatialStrength)},
+      {"context",
+       [](double v) {
+         pipelines::GenerationRequest r;
+         r.context.length = static_cast<int>(v);
+         r.context.overlap = 0;
+         r.validate();
+       }},
+      // A ControlNet group's settings, checked by its unit (the other end of each pair at its widest).
+      {"control-scale", controlCheck([](control::ControlNetUnit& u, double v) { u.scale = v; })},
+      {"control-start", controlCheck([](control::ControlNetUnit& u, double v) { u.start = v; })},
+      {"control-end", controlCheck([](control::ControlNetUnit& u, double v) { u.end = v; })},
+      {"control-stride", controlCheck([](control::ControlNetUnit& u, double v) { u.stride = static_cast<int>(v); })},
+      {"control-low", controlCheck([](control::ControlNetUnit& u, double v) {
+         u.preprocessor.low = v;
+         u.preprocessor.high = 1000;
+       })},
+      {"control-high", controlCheck([](control::ControlNetUnit& u, double v) {
+         u.preprocessor.low = 0;
+         u.preprocessor.high = v;
+       })}};
 }
 
 template <typename Settings>

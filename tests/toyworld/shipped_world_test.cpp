@@ -1,19 +1,23 @@
 // The shipped toy world (resources/toyworld): every model loads through the
 // normal loaders, the base in both layouts makes the same video, every
 // customization and adapter changes it, the evaluator recognises the world's
-// own drawings, and the whole stays within its 30 MB.
+// own drawings, the canny ControlNet steers a video in both base layouts, and the
+// whole stays within its budget.
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <string>
 
+#include "core/control/edge_agreement.h"
 #include "core/pipelines/model_cache.h"
 #include "core/toyworld/evaluator.h"
 #include "core/toyworld/figures.h"
 #include "core/toyworld/toy_model_files.h"
 #include "core/toyworld/world_batches.h"
+#include "core/video/video_writer.h"
 #include "core/worker/jobs.h"
 #include "core/world/world_scene.h"
+#include "tests/temp_dir.h"
 
 namespace sm::toyworld {
 namespace {
@@ -33,21 +37,24 @@ double meanAbsDifference(const video::VideoClip& a, const video::VideoClip& b) {
   return (clipToTensor(a) - clipToTensor(b)).abs().mean().item<double>();
 }
 
-TEST(ShippedToyWorld, HasEveryModelACardAndStaysWithin30MB) {
+// The budget was 30 MB until the canny ControlNet (2.5 MB in fp16, the size of the base UNet's
+// encoder, which a ControlNet must copy to fit it) joined: 33 MB now, see resources/toyworld/README.md.
+TEST(ShippedToyWorld, HasEveryModelACardAndStaysWithin33MB) {
   const ToyModelFiles f = shipped();
   ASSERT_TRUE(f.hasBase()) << f.root << ": run `stillmoving world train` and copy its models/ there";
   for (const fs::path& p : {f.baseSingleFile(), f.object(), f.styleLora(), f.motionAdapter(), f.objectSpatialAdapters(),
-                            f.styleSpatialAdapters(), f.evaluator(), f.root / "README.md"})
+                            f.styleSpatialAdapters(), f.evaluator(), f.root / "README.md",
+                            f.controlNet() / "config.json", f.controlNet() / "diffusion_pytorch_model.safetensors"})
     EXPECT_TRUE(fs::is_regular_file(p)) << p;
   for (const char* card : {"vae", "t2i", "motion_module", "evaluator", "toy_object", "sks_style_lora", "motion_adapter",
-                           "spatial_adapters_object", "spatial_adapters_style"}) {
+                           "spatial_adapters_object", "spatial_adapters_style", "controlnet_canny"}) {
     EXPECT_TRUE(fs::is_regular_file(f.root / "cards" / (std::string(card) + ".md"))) << card;
     EXPECT_TRUE(fs::is_regular_file(f.root / "cards" / (std::string(card) + "_loss.png"))) << card;
   }
   uintmax_t bytes = 0;
   for (const auto& entry : fs::recursive_directory_iterator(f.root))
     if (entry.is_regular_file()) bytes += entry.file_size();
-  EXPECT_LE(bytes, 30u * 1000 * 1000);
+  EXPECT_LE(bytes, 33u * 1000 * 1000);
 }
 
 TEST(ShippedToyWorld, BaseGeneratesTheSameVideoInBothLayoutsAndEveryCustomizationChangesIt) {
@@ -79,6 +86,35 @@ TEST(ShippedToyWorld, BaseGeneratesTheSameVideoInBothLayoutsAndEveryCustomizatio
   EXPECT_GT(meanAbsDifference(styled, diffusers), 1e-3);
   style.models.spatialAdapters = f.styleSpatialAdapters().string();
   EXPECT_GT(meanAbsDifference(run(style), styled), 1e-3);
+}
+
+// The shipped ControlNet through the normal loader, on both layouts of the base: it fits,
+// a world video's edges change the video, and the video follows them more than without.
+TEST(ShippedToyWorld, TheCannyControlNetSteersAVideoInBothLayouts) {
+  const ToyModelFiles f = shipped();
+  test::TempDir dir("sm_shipped_controlnet");
+  world::SceneFilter filter;
+  filter.shapes = {world::Shape::Square};
+  filter.backgrounds = {world::Background::White};
+  const std::string driving = (dir.path() / "driving").string();
+  video::writeVideo(driving, world::drawVideo(world::sampleScene(5, 0, filter), 8, 64));
+  pipelines::ModelCache cache("cpu");
+  for (const fs::path& base : {f.base(), f.baseSingleFile()}) {
+    SCOPED_TRACE(base.string());
+    worker::GenerateJob plain = fourStepJob(base);
+    plain.request.steps = 8;
+    worker::GenerateJob controlled = plain;
+    control::ControlNetUnit unit;
+    unit.controlNet = f.controlNet().string();
+    unit.video = driving;
+    controlled.controlNets = {unit};
+    const worker::GeneratedVideos with = worker::runGenerate(cache, controlled, jobs::silentJob());
+    const video::VideoClip without = worker::runGenerate(cache, plain, jobs::silentJob()).clips.front();
+    ASSERT_EQ(with.control.size(), 1u);
+    EXPECT_GT(meanAbsDifference(with.clips.front(), without), 1e-3);
+    const video::VideoClip& edges = with.control.front().condition;
+    EXPECT_GT(control::edgeAgreement(edges, with.clips.front()), control::edgeAgreement(edges, without));
+  }
 }
 
 TEST(ShippedToyWorld, EvaluatorRecognisesTheWorldsOwnDrawings) {

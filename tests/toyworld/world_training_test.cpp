@@ -87,7 +87,7 @@ void TheDemoWritesEveryMethodAndItsTable(const fs::path& workDir) {
   request.steps = 2;
   pipelines::ModelCache cache("cpu");
   const DemoResult result = runDemo(request, cache, jobs::silentJob());
-  ASSERT_EQ(result.rows.size(), 6u);
+  ASSERT_EQ(result.rows.size(), 8u);  // six methods, then Still-Moving with and without the ControlNet
   const nlohmann::json doc = nlohmann::json::parse(std::ifstream(result.json));
   std::set<std::string> methods;
   for (const auto& row : doc.at("rows")) {
@@ -96,8 +96,14 @@ void TheDemoWritesEveryMethodAndItsTable(const fs::path& workDir) {
     EXPECT_EQ(clip.frames.size(), 4u) << row.dump();
     EXPECT_GE(row.at("motion").get<double>(), 0.0);
     EXPECT_LE(std::abs(row.at("fidelity").get<double>()), 1.0);
+    const bool controlRow = row.at("method").get<std::string>().find("controlnet") != std::string::npos;
+    EXPECT_EQ(row.contains("edge_agreement"), controlRow) << row.dump();
+    if (controlRow) EXPECT_GE(row.at("edge_agreement").get<double>(), 0.0);
   }
-  EXPECT_EQ(methods, (std::set<std::string>{"base", "naive_injection", "interpolation", "still_moving"}));
+  EXPECT_EQ(methods, (std::set<std::string>{"base", "naive_injection", "interpolation", "still_moving",
+                                            "still_moving_no_controlnet", "still_moving_controlnet"}));
+  const auto controlSheet = video::readVideo(result.controlSheet.string());
+  EXPECT_GT(controlSheet.frames.at(0).height, 4 * 64);  // driving video, edges, without, with
   const auto sheet = video::readVideo(result.contactSheet.string());
   EXPECT_EQ(sheet.frames.size(), 1u);
   EXPECT_GT(sheet.frames[0].width, 4 * 64);

@@ -1,9 +1,11 @@
 #include "ui/panels/generate_panel.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFileDialog>
 #include <QFormLayout>
+#include <QGroupBox>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
@@ -12,6 +14,7 @@
 #include <QPushButton>
 #include <QRandomGenerator>
 #include <QRegularExpressionValidator>
+#include <QScrollArea>
 #include <QSignalBlocker>
 #include <QSlider>
 #include <QSpinBox>
@@ -21,6 +24,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/figures/side_by_side.h"
+#include "core/settings/settings_table.h"
+#include "core/util/error.h"
 #include "core/video/video_writer.h"
 #include "core/worker/jobs.h"
 #include "ui/widgets/duration_text.h"
@@ -33,8 +39,19 @@ namespace sm::ui {
 GeneratePanel::GeneratePanel(QWidget* parent)
     : QWidget(parent), runner_(new JobRunner(this)), preview_(new VideoPreview(this)) {
   auto* splitter = new QSplitter(Qt::Horizontal, this);
-  splitter->addWidget(buildForm());
-  splitter->addWidget(preview_);
+  // The form grows with the ControlNet section: it scrolls rather than push the buttons off screen.
+  // The actions stay below it, always in view.
+  auto* left = new QWidget(this);
+  auto* leftLayout = new QVBoxLayout(left);
+  leftLayout->setContentsMargins(0, 0, 0, 0);
+  auto* scroll = new QScrollArea(left);
+  scroll->setWidget(buildForm());
+  scroll->setWidgetResizable(true);
+  scroll->setFrameShape(QFrame::NoFrame);
+  leftLayout->addWidget(scroll, 1);
+  leftLayout->addWidget(buildActions(left));
+  splitter->addWidget(left);
+  splitter->addWidget(buildPlayer(this));
   splitter->setStretchFactor(1, 1);
   auto* layout = new QVBoxLayout(this);
   layout->addWidget(splitter);
@@ -65,7 +82,7 @@ GeneratePanel::GeneratePanel(QWidget* parent)
 
 GeneratePanel::~GeneratePanel() = default;
 
-QLineEdit* GeneratePanel::pathField(const QString& placeholder, bool folderToo, QWidget* row) {
+QLineEdit* GeneratePanel::pathField(const QString& placeholder, bool folderToo, QWidget* row, const QString& filter) {
   auto* edit = new QLineEdit(row);
   edit->setPlaceholderText(placeholder);
   auto* layout = new QHBoxLayout(row);
@@ -74,9 +91,9 @@ QLineEdit* GeneratePanel::pathField(const QString& placeholder, bool folderToo, 
   auto* file = new QToolButton(row);
   file->setText(tr("File..."));
   layout->addWidget(file);
-  connect(file, &QToolButton::clicked, this, [this, edit] {
-    const QString path = QFileDialog::getOpenFileName(this, tr("Choose a model file"), edit->text(),
-                                                      tr("Model weights (*.safetensors *.ckpt *.pt *.pth *.bin)"));
+  const QString nameFilter = filter.isEmpty() ? tr("Model weights (*.safetensors *.ckpt *.pt *.pth *.bin)") : filter;
+  connect(file, &QToolButton::clicked, this, [this, edit, nameFilter] {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Choose a file"), edit->text(), nameFilter);
     if (!path.isEmpty()) edit->setText(path);
   });
   if (folderToo) {
@@ -84,7 +101,7 @@ QLineEdit* GeneratePanel::pathField(const QString& placeholder, bool folderToo, 
     folder->setText(tr("Folder..."));
     layout->addWidget(folder);
     connect(folder, &QToolButton::clicked, this, [this, edit] {
-      const QString path = QFileDialog::getExistingDirectory(this, tr("Choose a diffusers folder"), edit->text());
+      const QString path = QFileDialog::getExistingDirectory(this, tr("Choose a folder"), edit->text());
       if (!path.isEmpty()) edit->setText(path);
     });
   }
@@ -177,24 +194,32 @@ QWidget* GeneratePanel::buildForm() {
   bindSetting(spatialStrength_, Command::Generate, "spatial-strength");
   layout->addRow(tr("Spatial strength"), spatialStrength_);
 
-  generate_ = new QPushButton(tr("Generate"), form);
-  cancel_ = new QPushButton(tr("Cancel"), form);
-  export_ = new QPushButton(tr("Export..."), form);
+  layout->addRow(buildControlSection(form));
+
+  return form;
+}
+
+QWidget* GeneratePanel::buildActions(QWidget* parent) {
+  auto* actions = new QWidget(parent);
+  auto* layout = new QVBoxLayout(actions);
+  generate_ = new QPushButton(tr("Generate"), actions);
+  cancel_ = new QPushButton(tr("Cancel"), actions);
+  export_ = new QPushButton(tr("Export..."), actions);
   cancel_->setEnabled(false);
   export_->setEnabled(false);
-  auto* buttons = new QWidget(form);
+  auto* buttons = new QWidget(actions);
   auto* buttonLayout = new QHBoxLayout(buttons);
   buttonLayout->setContentsMargins(0, 0, 0, 0);
   buttonLayout->addWidget(generate_);
   buttonLayout->addWidget(cancel_);
   buttonLayout->addWidget(export_);
-  layout->addRow(buttons);
-  progress_ = new QProgressBar(form);
+  layout->addWidget(buttons);
+  progress_ = new QProgressBar(actions);
   progress_->setValue(0);
-  layout->addRow(progress_);
-  status_ = new QLabel(tr("Choose a base model and a motion module, write a prompt, press Generate."), form);
+  layout->addWidget(progress_);
+  status_ = new QLabel(tr("Choose a base model and a motion module, write a prompt, press Generate."), actions);
   status_->setWordWrap(true);
-  layout->addRow(status_);
+  layout->addWidget(status_);
 
   connect(generate_, &QPushButton::clicked, this, &GeneratePanel::generate);
   connect(cancel_, &QPushButton::clicked, this, &GeneratePanel::cancel);
@@ -203,7 +228,156 @@ QWidget* GeneratePanel::buildForm() {
                                                       tr("MP4 video (*.mp4);;GIF animation (*.gif)"));
     if (!path.isEmpty()) exportTo(path);
   });
-  return form;
+  return actions;
+}
+
+QWidget* GeneratePanel::buildPlayer(QWidget* parent) {
+  auto* player = new QWidget(parent);
+  auto* layout = new QVBoxLayout(player);
+  layout->setContentsMargins(0, 0, 0, 0);
+  auto* viewRow = new QHBoxLayout();
+  playerView_ = new QComboBox(player);
+  playerView_->addItem(tr("Output"));
+  playerView_->addItem(tr("Source | condition | output"));
+  playerView_->setToolTip(tr("What the player shows when a ControlNet drives the video"));
+  viewRow->addWidget(new QLabel(tr("Show"), player));
+  viewRow->addWidget(playerView_);
+  viewRow->addStretch(1);
+  layout->addLayout(viewRow);
+  layout->addWidget(preview_, 1);
+  connect(playerView_, &QComboBox::currentIndexChanged, this, [this] { showResult(); });
+  return player;
+}
+
+QWidget* GeneratePanel::buildControlSection(QWidget* parent) {
+  using settings::Command;
+  control_ = new QGroupBox(tr("ControlNet: a driving video steers each frame"), parent);
+  control_->setObjectName("controlnet");
+  control_->setCheckable(true);
+  control_->setChecked(false);
+  auto* layout = new QFormLayout(control_);
+  auto* netRow = new QWidget(control_);
+  controlNet_ = pathField(tr("a ControlNet: diffusers folder or control_*.safetensors/.pth"), true, netRow);
+  layout->addRow(tr("ControlNet"), netRow);
+  auto* videoRow = new QWidget(control_);
+  controlVideo_ = pathField(tr("the driving video, or a folder of PNG frames"), true, videoRow,
+                            tr("Videos (*.mp4 *.mkv *.webm *.gif *.mov);;All files (*)"));
+  layout->addRow(tr("Driving video"), videoRow);
+  // Ranges, defaults and tooltips from the settings table, as the CLI's --control-* options.
+  controlType_ = new QComboBox(control_);
+  bindSetting(controlType_, Command::Generate, "control-type");
+  layout->addRow(tr("Type"), controlType_);
+  controlLow_ = new QDoubleSpinBox(control_);
+  bindSetting(controlLow_, Command::Generate, "control-low");
+  controlHigh_ = new QDoubleSpinBox(control_);
+  bindSetting(controlHigh_, Command::Generate, "control-high");
+  auto* thresholds = new QWidget(control_);
+  auto* thresholdLayout = new QHBoxLayout(thresholds);
+  thresholdLayout->setContentsMargins(0, 0, 0, 0);
+  thresholdLayout->addWidget(controlLow_, 1);
+  thresholdLayout->addWidget(new QLabel(tr("to"), thresholds));
+  thresholdLayout->addWidget(controlHigh_, 1);
+  layout->addRow(tr("Canny thresholds"), thresholds);
+  connect(controlType_, &QComboBox::currentTextChanged, this,
+          [thresholds](const QString& type) { thresholds->setEnabled(type == QLatin1String("canny")); });
+  controlScale_ = new QDoubleSpinBox(control_);
+  bindSetting(controlScale_, Command::Generate, "control-scale");
+  layout->addRow(tr("Strength"), controlScale_);
+  controlStart_ = new QDoubleSpinBox(control_);
+  bindSetting(controlStart_, Command::Generate, "control-start");
+  controlEnd_ = new QDoubleSpinBox(control_);
+  bindSetting(controlEnd_, Command::Generate, "control-end");
+  auto* window = new QWidget(control_);
+  auto* windowLayout = new QHBoxLayout(window);
+  windowLayout->setContentsMargins(0, 0, 0, 0);
+  windowLayout->addWidget(controlStart_, 1);
+  windowLayout->addWidget(new QLabel(tr("to"), window));
+  windowLayout->addWidget(controlEnd_, 1);
+  layout->addRow(tr("Acts from/to (of the steps)"), window);
+  controlStride_ = new QSpinBox(control_);
+  bindSetting(controlStride_, Command::Generate, "control-stride");
+  controlLoop_ = new QCheckBox(tr("loop a short video"), control_);
+  controlLoop_->setToolTip(QString::fromStdString(settings::setting(Command::Generate, "control-loop").help));
+  auto* strideRow = new QWidget(control_);
+  auto* strideLayout = new QHBoxLayout(strideRow);
+  strideLayout->setContentsMargins(0, 0, 0, 0);
+  strideLayout->addWidget(controlStride_, 1);
+  strideLayout->addWidget(controlLoop_);
+  layout->addRow(tr("Every N-th frame"), strideRow);
+  previewControl_ = new QPushButton(tr("Preview condition"), control_);
+  previewControl_->setToolTip(tr("Read the driving video and show the frames the ControlNet will see"));
+  layout->addRow(previewControl_);
+  connect(previewControl_, &QPushButton::clicked, this, &GeneratePanel::previewControl);
+  return control_;
+}
+
+void GeneratePanel::setControlNet(const QString& controlNet, const QString& drivingVideo) {
+  controlNet_->setText(controlNet);
+  controlVideo_->setText(drivingVideo);
+  control_->setChecked(true);
+}
+
+std::vector<control::ControlNetUnit> GeneratePanel::controlNets() const {
+  if (!control_->isChecked()) return {};
+  control::ControlNetUnit unit;
+  unit.controlNet = controlNet_->text().trimmed().toStdString();
+  unit.video = controlVideo_->text().trimmed().toStdString();
+  unit.preprocessor.type = control::parseControlType(controlType_->currentText().toStdString());
+  unit.preprocessor.low = controlLow_->value();
+  unit.preprocessor.high = controlHigh_->value();
+  unit.scale = controlScale_->value();
+  unit.start = controlStart_->value();
+  unit.end = controlEnd_->value();
+  unit.stride = controlStride_->value();
+  unit.loop = controlLoop_->isChecked();
+  return {unit};
+}
+
+void GeneratePanel::setPlayerView(PlayerView view) {
+  playerView_->setCurrentIndex(view == PlayerView::SideBySide ? 1 : 0);
+}
+
+void GeneratePanel::showResult() {
+  const bool sideBySide = playerView_->currentIndex() == 1 && !controlSource_.frames.empty();
+  if (!sideBySide) {
+    preview_->setClip(clip_);
+    return;
+  }
+  std::vector<video::VideoClip> clips{controlSource_, controlCondition_};
+  if (!clip_.frames.empty()) clips.push_back(clip_);
+  preview_->setClip(figures::sideBySide(clips));
+}
+
+void GeneratePanel::previewControl() {
+  std::vector<control::ControlNetUnit> units = controlNets();
+  const pipelines::GenerationRequest request = this->request();
+  try {
+    if (units.empty()) throw ConfigError("turn the ControlNet section on and choose its files first");
+    units.front().validate();
+  } catch (const std::exception& e) {
+    Q_EMIT failed(tr("Cannot preview the condition"), QString::fromStdString(e.what()));
+    return;
+  }
+  auto result = std::make_shared<control::ConditionVideo>();
+  const control::ControlNetUnit unit = units.front();
+  setBusy(true);
+  failTitle_ = tr("Cannot preview the condition");
+  status_->setText(tr("Reading the driving video..."));
+  runner_->start(
+      tr("ControlNet preview"),
+      [result, unit, request](pipelines::ModelCache&, jobs::JobContext& context) {
+        *result = worker::runControlPreview(unit, request.frames, request.width, request.height, context);
+      },
+      [this, result] {
+        controlSource_ = result->source;
+        controlCondition_ = result->condition;
+        clip_ = {};
+        setPlayerView(PlayerView::SideBySide);
+        showResult();
+        setBusy(false);
+        status_->setText(tr("The ControlNet will see these %1 frames (right) of the driving video (left).")
+                             .arg(controlCondition_.frames.size()));
+      });
 }
 
 void GeneratePanel::setBaseModel(const QString& path) { base_->setText(path); }
@@ -260,6 +434,7 @@ pipelines::GenerationRequest GeneratePanel::request() const {
 void GeneratePanel::setBusy(bool busy) {
   generate_->setEnabled(!busy);
   cancel_->setEnabled(busy);
+  previewControl_->setEnabled(!busy);
   export_->setEnabled(!busy && !clip_.frames.empty());
 }
 
@@ -276,8 +451,16 @@ void GeneratePanel::generate() {
     Q_EMIT failed(tr("Cannot generate"), QString::fromStdString(e.what()));
     return;
   }
+  std::vector<control::ControlNetUnit> controlNets;
+  try {
+    controlNets = this->controlNets();
+    for (const auto& unit : controlNets) unit.validate();
+  } catch (const std::exception& e) {
+    Q_EMIT failed(tr("Cannot generate"), QString::fromStdString(e.what()));
+    return;
+  }
   auto result = std::make_shared<worker::GeneratedVideos>();
-  const worker::GenerateJob job{sources, "auto", request};
+  const worker::GenerateJob job{sources, "auto", request, controlNets};
   setBusy(true);
   failTitle_ = tr("Generation failed");
   status_->setText(tr("Loading models..."));
@@ -288,7 +471,9 @@ void GeneratePanel::generate() {
       },
       [this, result] {
         clip_ = result->clips.empty() ? video::VideoClip{} : result->clips.front();
-        preview_->setClip(clip_);
+        controlSource_ = result->control.empty() ? video::VideoClip{} : result->control.front().source;
+        controlCondition_ = result->control.empty() ? video::VideoClip{} : result->control.front().condition;
+        showResult();
         setBusy(false);
         status_->setText(tr("Done: seed %1 · denoising %2 · decoding %3")
                              .arg(result->seed)

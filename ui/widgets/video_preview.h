@@ -21,6 +21,8 @@ class VideoPreview : public QWidget {
   void setClip(const video::VideoClip& clip);
   void clear();
   int frameCount() const { return static_cast<int>(frames_.size()); }
+  /// The size of the clip's frames (empty when none).
+  QSize frameSize() const { return frames_.empty() ? QSize() : frames_.front().size(); }
   int currentFrame() const;
   bool playing() const;
 

@@ -123,10 +123,10 @@ nlohmann::json UNetConfig::toJson() const {
           {"use_linear_projection", use_linear_projection}};
 }
 
-UNetConfig UNetConfig::inferFromWeights(const io::StateDictIndex& w) {
+UNetConfig UNetConfig::inferFromWeights(const io::StateDictIndex& w, bool encoderOnly) {
   UNetConfig config;
   config.in_channels = static_cast<int>(dimOf(w, "conv_in.weight", 1));
-  config.out_channels = static_cast<int>(dimOf(w, "conv_out.weight", 0));
+  config.out_channels = encoderOnly ? config.in_channels : static_cast<int>(dimOf(w, "conv_out.weight", 0));
   config.block_out_channels.clear();
   config.down_block_types.clear();
   config.up_block_types.clear();

@@ -37,8 +37,9 @@ struct UNetConfig {
   nlohmann::json toJson() const;
   /// Infers the sizes from diffusers-named weights. The head count is not
   /// visible in weights: it keeps SD's value (8; 64-wide heads for SD 2).
-  /// Norm groups: see inferNormGroups.
-  static UNetConfig inferFromWeights(const io::StateDictIndex& weights);
+  /// Norm groups: see inferNormGroups. `encoderOnly`: the weights have no up
+  /// blocks and no conv_out (a ControlNet): out_channels stays in_channels.
+  static UNetConfig inferFromWeights(const io::StateDictIndex& weights, bool encoderOnly = false);
   /// Throws ConfigError when the config cannot describe a UNet.
   void validate() const;
   bool hasCrossAttention(size_t downBlock) const;
