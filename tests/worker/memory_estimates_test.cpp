@@ -47,6 +47,24 @@ TEST(MemoryEstimates, GrowWithTheSettingsThatDriveThem) {
   EXPECT_GT(e.terms[0].bytes, 1e3);
 }
 
+TEST(MemoryEstimates, ControlNetsAddTheirWeightsResidualsAndVideos) {
+  GenerateJob job;
+  job.models.base = kBase;
+  job.request.frames = 16;
+  job.request.width = job.request.height = 512;
+  const util::MemoryEstimate plain = estimateGeneration(job);
+  control::ControlNetUnit unit;
+  unit.controlNet = std::string(SM_TEST_DATA_DIR) + "/fixtures/controlnet_tiny_diffusers";
+  unit.video = "drive.mp4";
+  job.controlNets = {unit};
+  const util::MemoryEstimate one = estimateGeneration(job);
+  // The ControlNet's file joins the weights; residuals and condition frames are terms of their own.
+  EXPECT_GT(one.terms[0].bytes, plain.terms[0].bytes);
+  EXPECT_EQ(one.terms.size(), plain.terms.size() + 2);
+  job.controlNets.push_back(unit);
+  EXPECT_GT(estimateGeneration(job).total(), one.total());
+}
+
 TEST(MemoryBudget, RefusesNamingTheLargestPartUnlessForced) {
   util::MemoryEstimate e;
   e.add("the model weights", 2e9, "the model's size");
