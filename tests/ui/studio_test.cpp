@@ -97,9 +97,11 @@ class StudioTest : public QObject {
     child<QSpinBox>(&panel, "height")->setValue(64);
     child<QSpinBox>(&panel, "steps")->setValue(2);
     QVERIFY(panel.controlNets().empty());  // off by default
+    QVERIFY(!child<QPushButton>(&panel, "previewControl")->isEnabled());
     panel.setControlNet(QString(SM_TEST_DATA_DIR) + "/fixtures/controlnet_tiny_original.safetensors",
                         dir.filePath("drive"));
     QCOMPARE(panel.controlNets().size(), size_t{1});
+    QVERIFY(child<QPushButton>(&panel, "previewControl")->isEnabled());
     QCOMPARE(panel.controlNets().front().preprocessor.low, 100.0);  // the table's default
 
     QSignalSpy failed(&panel, &sm::ui::GeneratePanel::failed);
@@ -111,8 +113,9 @@ class StudioTest : public QObject {
     panel.generate();
     QVERIFY(generated.wait(60000));
     QCOMPARE(failed.count(), 0);
-    QCOMPARE(panel.preview()->frameSize(), QSize(3 * 64 + 2 * 4, 64));  // source | condition | output
-    if (qEnvironmentVariableIsSet("SM_CONTROLNET_SCREENSHOT")) {        // WIDTHxHEIGHT:FILE.png, to look at the layout
+    QVERIFY(child<QPushButton>(&panel, "previewControl")->isEnabled());  // idle again, section on
+    QCOMPARE(panel.preview()->frameSize(), QSize(3 * 64 + 2 * 4, 64));   // source | condition | output
+    if (qEnvironmentVariableIsSet("SM_CONTROLNET_SCREENSHOT")) {         // WIDTHxHEIGHT:FILE.png, to look at the layout
       const QStringList spec = qEnvironmentVariable("SM_CONTROLNET_SCREENSHOT").split(':');
       const QStringList size = spec.at(0).split('x');
       panel.resize(size.at(0).toInt(), size.at(1).toInt());

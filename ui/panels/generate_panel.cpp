@@ -305,9 +305,12 @@ QWidget* GeneratePanel::buildControlSection(QWidget* parent) {
   strideLayout->addWidget(controlLoop_);
   layout->addRow(tr("Every N-th frame"), strideRow);
   previewControl_ = new QPushButton(tr("Preview condition"), control_);
+  previewControl_->setObjectName("previewControl");
   previewControl_->setToolTip(tr("Read the driving video and show the frames the ControlNet will see"));
   layout->addRow(previewControl_);
   connect(previewControl_, &QPushButton::clicked, this, &GeneratePanel::previewControl);
+  connect(control_, &QGroupBox::toggled, this,
+          [this](bool on) { previewControl_->setEnabled(on && generate_->isEnabled()); });
   return control_;
 }
 
@@ -434,7 +437,8 @@ pipelines::GenerationRequest GeneratePanel::request() const {
 void GeneratePanel::setBusy(bool busy) {
   generate_->setEnabled(!busy);
   cancel_->setEnabled(busy);
-  previewControl_->setEnabled(!busy);
+  // An unchecked group disables its children; a busy panel takes no second job.
+  previewControl_->setEnabled(!busy && control_->isChecked());
   export_->setEnabled(!busy && !clip_.frames.empty());
 }
 
