@@ -1,6 +1,7 @@
 #include "core/control/control_unit.h"
 
 #include "core/settings/setting_checks.h"
+#include "core/settings/settings_table.h"
 #include "core/util/error.h"
 
 namespace sm::control {
@@ -16,8 +17,8 @@ std::string_view controlTypeName(ControlType type) {
 }
 
 const std::vector<std::string>& controlTypeNames() {
-  static const std::vector<std::string> names{"canny", "softedge", "gray", "raw"};
-  return names;
+  // The settings table is the one home of the names; a test pins that each names an enum value.
+  return settings::setting(settings::Command::Generate, "control-type").choices;
 }
 
 ControlType parseControlType(std::string_view name) {
@@ -38,11 +39,11 @@ void ControlNetUnit::validate() const {
   requireInRange(kGenerate, "control-low", preprocessor.low);
   requireInRange(kGenerate, "control-high", preprocessor.high);
   if (start >= end)
-    throw ConfigError("control start (" + std::to_string(start) + ") must be below control end (" +
-                      std::to_string(end) + ")");
+    throw ConfigError("control start (" + settings::formatNumber(start) + ") must be below control end (" +
+                      settings::formatNumber(end) + ")");
   if (preprocessor.type == ControlType::Canny && preprocessor.low > preprocessor.high)
-    throw ConfigError("canny's low threshold (" + std::to_string(preprocessor.low) +
-                      ") must not exceed its high threshold (" + std::to_string(preprocessor.high) + ")");
+    throw ConfigError("canny's low threshold (" + settings::formatNumber(preprocessor.low) +
+                      ") must not exceed its high threshold (" + settings::formatNumber(preprocessor.high) + ")");
 }
 
 bool actsAtStep(double start, double end, int step, int steps) {

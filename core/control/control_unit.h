@@ -18,7 +18,7 @@ enum class ControlType {
 
 /// "canny", "softedge", "gray", "raw".
 std::string_view controlTypeName(ControlType type);
-/// The names above, in that order.
+/// The names above, in that order (the settings table's choices for --control-type).
 const std::vector<std::string>& controlTypeNames();
 /// Throws ConfigError listing the types for an unknown name.
 ControlType parseControlType(std::string_view name);

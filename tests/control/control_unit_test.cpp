@@ -19,6 +19,7 @@ TEST(ControlUnit, TheGuidanceWindowIsDiffusers) {
 }
 
 TEST(ControlUnit, TypesReadBackAndUnknownOnesAreRefused) {
+  ASSERT_EQ(controlTypeNames().size(), 4u);
   for (const std::string& name : controlTypeNames()) EXPECT_EQ(controlTypeName(parseControlType(name)), name);
   try {
     parseControlType("depth");
