@@ -99,32 +99,43 @@ DemoResult runDemo(const DemoRequest& request, pipelines::ModelCache& cache, job
   const torch::Tensor references = evaluator.images(referencePixels(files));
   const torch::Tensor promptEmbedding = evaluator.texts({request.prompt});
 
-  DemoResult result;
-  std::vector<figures::LabelledRow> sheetRows;
-  for (const Method& m : methods) {
-    job.info("demo: " + m.label);
+  // Every demo video has the request's size, steps, guidance and seed, in fp32.
+  auto generate = [&](const pipelines::ModelSet& models, const std::string& prompt, double motionScale,
+                      const std::vector<control::ControlNetUnit>& controlNets) {
     worker::GenerateJob g;
-    g.models = m.models;
+    g.models = models;
     g.dtype = "fp32";
-    g.request.prompt = request.prompt;
+    g.request.prompt = prompt;
     g.request.frames = request.frames;
     g.request.width = g.request.height = request.size;
     g.request.steps = request.steps;
     g.request.guidance = request.guidance;
     g.request.seed = request.seed;
-    g.request.motionScale = m.motionScale;
-    const worker::GeneratedVideos videos = worker::runGenerate(cache, g, job);
+    g.request.motionScale = motionScale;
+    g.controlNets = controlNets;
+    return worker::runGenerate(cache, g, job);
+  };
+  // A row's figures: fidelity to the references, adherence to the prompt's embedding, motion.
+  auto score = [&](DemoRow& row, const video::VideoClip& clip, const torch::Tensor& prompt) {
+    const torch::Tensor frames = evaluator.images(clipPixels(clip));
+    row.fidelity = frames.matmul(references.t()).mean().item<double>();
+    row.adherence = frames.matmul(prompt.t()).mean().item<double>();
+    row.motion = world::meanFlowMagnitude(clip);
+  };
+
+  DemoResult result;
+  std::vector<figures::LabelledRow> sheetRows;
+  for (const Method& m : methods) {
+    job.info("demo: " + m.label);
+    const worker::GeneratedVideos videos = generate(m.models, request.prompt, m.motionScale, {});
     const video::VideoClip& clip = videos.clips.front();
     video::writeVideo((request.out / m.file).string(), clip);
-    const torch::Tensor frames = evaluator.images(clipPixels(clip));
     DemoRow row;
     row.method = m.method;
     row.label = m.label;
     row.motionScale = m.motionScale;
     row.video = m.file;
-    row.fidelity = frames.matmul(references.t()).mean().item<double>();
-    row.adherence = frames.matmul(promptEmbedding.t()).mean().item<double>();
-    row.motion = world::meanFlowMagnitude(clip);
+    score(row, clip, promptEmbedding);
     result.rows.push_back(row);
     sheetRows.push_back({m.label, clip});
   }
@@ -148,19 +159,12 @@ DemoResult runDemo(const DemoRequest& request, pipelines::ModelCache& cache, job
     std::vector<figures::LabelledRow> controlRows;
     video::VideoClip condition;
     std::vector<video::VideoClip> outputs;  // without, with the ControlNet
+    const torch::Tensor controlPromptEmbedding = evaluator.texts({request.controlPrompt});
     for (const bool withControl : {false, true}) {
       job.info(std::string("demo: Still-Moving a=0 ") + (withControl ? "with" : "without") + " the ControlNet");
-      worker::GenerateJob g;
-      g.models = stillMoving;
-      g.dtype = "fp32";
-      g.request.prompt = request.controlPrompt;
-      g.request.frames = request.frames;
-      g.request.width = g.request.height = request.size;
-      g.request.steps = request.steps;
-      g.request.guidance = request.guidance;
-      g.request.seed = request.seed;
-      if (withControl) g.controlNets = {unit};
-      const worker::GeneratedVideos videos = worker::runGenerate(cache, g, job);
+      const worker::GeneratedVideos videos =
+          generate(stillMoving, request.controlPrompt, 0.0,
+                   withControl ? std::vector<control::ControlNetUnit>{unit} : std::vector<control::ControlNetUnit>{});
       if (withControl) {
         condition = videos.control.front().condition;
         controlRows.insert(controlRows.begin(),
@@ -172,10 +176,7 @@ DemoResult runDemo(const DemoRequest& request, pipelines::ModelCache& cache, job
       row.label = withControl ? "Still-Moving + ControlNet" : "Still-Moving, no ControlNet";
       row.video = withControl ? "still_moving_controlnet.mp4" : "still_moving_no_controlnet.mp4";
       video::writeVideo((request.out / row.video).string(), clip);
-      const torch::Tensor frames = evaluator.images(clipPixels(clip));
-      row.fidelity = frames.matmul(references.t()).mean().item<double>();
-      row.adherence = frames.matmul(evaluator.texts({request.controlPrompt}).t()).mean().item<double>();
-      row.motion = world::meanFlowMagnitude(clip);
+      score(row, clip, controlPromptEmbedding);
       result.rows.push_back(row);
       controlRows.push_back({row.label, clip});
       outputs.push_back(clip);
