@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 #include <vector>
 
 #include "core/jobs/job.h"
+#include "core/nn/cross_attention_reuse.h"
 
 namespace sm::nn {
 
@@ -53,16 +55,41 @@ torch::Tensor AttentionImpl::sliced(const torch::Tensor& q, const torch::Tensor&
   return torch::cat(parts, byBatch ? 0 : 2);
 }
 
+std::pair<torch::Tensor, torch::Tensor> AttentionImpl::keysAndValues(const torch::Tensor& context) {
+  const int64_t c = context.size(0), m = context.size(1);
+  const int64_t d = to_q->options.out_features() / heads_;
+  const auto project = [&] {
+    // Heads split the channel axis into contiguous chunks.
+    return std::make_pair(to_k(context).view({c, m, heads_, d}).transpose(1, 2),   // [c, h, m, d]
+                          to_v(context).view({c, m, heads_, d}).transpose(1, 2));  // [c, h, m, d]
+  };
+  CrossAttentionReuse* reuse = CrossAttentionReuse::current();
+  if (!reuse || torch::GradMode::is_enabled()) return project();
+  if (const auto* kept = reuse->find(this, context)) return *kept;
+  auto kv = project();
+  reuse->keep(this, context, kv);
+  return kv;
+}
+
 torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& context) {
-  const torch::Tensor& kv = context.defined() ? context : x;
   const int64_t b = x.size(0), n = x.size(1), c = x.size(2);
   const int64_t d = c / heads_;
-  // Heads split the channel axis into contiguous chunks.
-  auto q = to_q(x).view({b, n, heads_, d}).transpose(1, 2);            // [b, h, n, d]
-  auto k = to_k(kv).view({b, kv.size(1), heads_, d}).transpose(1, 2);  // [b, h, m, d]
-  auto v = to_v(kv).view({b, kv.size(1), heads_, d}).transpose(1, 2);  // [b, h, m, d]
-  auto out = sliced(q, k, v);                                          // [b, h, n, d]
-  out = out.transpose(1, 2).reshape({b, n, c});                        // [b, n, c]
+  auto q = to_q(x).view({b, n, heads_, d}).transpose(1, 2);  // [b, h, n, d]
+  torch::Tensor k, v;
+  if (context.defined()) {
+    const int64_t rows = context.size(0);
+    TORCH_CHECK(rows > 0 && b % rows == 0, "attention: ", rows, " context rows for ", b, " queries' rows");
+    std::tie(k, v) = keysAndValues(context);
+    if (rows != b) {  // one context row per video: the same keys and values for each of its frames
+      k = k.repeat_interleave(b / rows, 0);
+      v = v.repeat_interleave(b / rows, 0);
+    }
+  } else {
+    k = to_k(x).view({b, n, heads_, d}).transpose(1, 2);  // [b, h, n, d]
+    v = to_v(x).view({b, n, heads_, d}).transpose(1, 2);
+  }
+  auto out = sliced(q, k, v);                    // [b, h, n, d]
+  out = out.transpose(1, 2).reshape({b, n, c});  // [b, n, c]
   return to_out[0]->as<AdaptableLinear>()->forward(out);
 }
 

@@ -6,6 +6,8 @@
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/linear.h>
 
+#include <utility>
+
 #include "core/nn/adaptable_layers.h"
 
 namespace sm::nn {
@@ -23,7 +25,9 @@ struct AttentionOptions {
 class AttentionImpl : public torch::nn::Module {
  public:
   explicit AttentionImpl(const AttentionOptions& options);
-  /// x: [b, n, queryDim]; context: [b, m, crossAttentionDim] or undefined for self-attention.
+  /// x: [b, n, queryDim]; context: [c, m, crossAttentionDim] or undefined for self-attention.
+  /// c may divide b: then each context row serves b / c consecutive rows of x (the frames
+  /// of one video), and its keys and values are computed once, not once per frame.
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& context = {});
 
   AdaptableLinear to_q{nullptr}, to_k{nullptr}, to_v{nullptr};
@@ -32,6 +36,8 @@ class AttentionImpl : public torch::nn::Module {
  private:
   /// scaled_dot_product_attention, in slices when large and without gradients (see the .cpp).
   torch::Tensor sliced(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v);
+  /// The context's keys and values, [c, heads, m, d] each (reused within a CrossAttentionReuse).
+  std::pair<torch::Tensor, torch::Tensor> keysAndValues(const torch::Tensor& context);
 
   int64_t heads_;
 };

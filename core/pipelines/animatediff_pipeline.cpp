@@ -10,6 +10,7 @@
 #include "core/control/control_unit.h"
 #include "core/diffusion/scheduler.h"
 #include "core/engine/memory_guard.h"
+#include "core/nn/cross_attention_reuse.h"
 #include "core/pipelines/pipeline_loading.h"
 #include "core/pipelines/video_tensor.h"
 #include "core/util/error.h"
@@ -162,12 +163,11 @@ torch::Tensor AnimateDiffPipeline::runUNet(const torch::Tensor& latents, const t
   const int64_t rows = latents.size(0), count = latents.size(2);
   const torch::Tensor folded =
       latents.permute({0, 2, 1, 3, 4}).reshape({rows * count, latents.size(1), latents.size(3), latents.size(4)});
-  const torch::Tensor context = embeddings.repeat_interleave(count, 0);
   models::ControlNetResiduals sum;
   for (const ActiveControl& c : control) {
     const torch::Tensor own = frames.defined() ? c.embedded.index_select(0, frames) : c.embedded;
     models::ControlNetModel net = c.net;
-    models::ControlNetResiduals r = net->forward(folded, timestep, context, own.repeat({rows, 1, 1, 1}), c.scale);
+    models::ControlNetResiduals r = net->forward(folded, timestep, embeddings, own.repeat({rows, 1, 1, 1}), c.scale);
     if (sum.down.empty()) {
       sum = std::move(r);
       continue;
@@ -226,6 +226,8 @@ torch::Tensor AnimateDiffPipeline::denoise(const GenerationRequest& request, job
     scheduler->setTimesteps(request.steps);
     const torch::Tensor embeddings = promptEmbeddings(request);
     const std::vector<ActiveControl> control = embedControl(request);
+    // The prompt's cross-attention keys and values, once for every frame, window and step.
+    const nn::CrossAttentionReuse reuse;
     at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(request.seed);
     torch::Tensor latents = initialLatents(request, generator, scheduler->initNoiseSigma());
 

@@ -9,6 +9,7 @@
 #include "core/jobs/job.h"
 #include "core/models/load_weights.h"
 #include "core/nn/attention.h"
+#include "core/nn/cross_attention_reuse.h"
 #include "core/nn/feed_forward.h"
 #include "core/nn/resnet_block.h"
 #include "core/nn/sampling.h"
@@ -33,6 +34,55 @@ TEST(NN, AttentionEqualsPerHeadSoftmaxAttention) {
   EXPECT_LT((attn(x, ctx) - expected).abs().max().item<float>(), 1e-5);
   EXPECT_EQ(attn->named_parameters().size(), 5u);  // q, k, v without bias; to_out.0 weight and bias
   EXPECT_TRUE(attn->named_parameters().contains("to_out.0.bias"));
+}
+
+// One context row per video of F frames: the keys and values are projected once and serve
+// every frame, with exactly the values of the context repeated for each frame.
+TEST(NN, AttentionWithOneContextRowPerVideoEqualsTheRepeatedContext) {
+  torch::manual_seed(1);
+  nn::Attention attn(nn::AttentionOptions{32, 24, 4, false, true});
+  const torch::Tensor x = torch::randn({2 * 6, 10, 32});  // 2 videos of 6 frames, rows b*F + f
+  const torch::Tensor ctx = torch::randn({2, 7, 24});
+  torch::NoGradGuard noGrad;
+  EXPECT_TRUE(torch::equal(attn(x, ctx), attn(x, ctx.repeat_interleave(6, 0))));
+  EXPECT_THROW(attn(x, torch::randn({5, 7, 24})), c10::Error);  // 5 rows cannot serve 12
+}
+
+// Within a CrossAttentionReuse scope, a layer projects a context once and reuses it for
+// the same tensor (the same values in another tensor count as new); self-attention and
+// training (gradients on) never reuse; the scope closes with its object.
+TEST(NN, CrossAttentionReuseProjectsEachContextOnceWithinItsScope) {
+  torch::manual_seed(2);
+  nn::Attention cross(nn::AttentionOptions{16, 8, 2, false, true});
+  nn::Attention self(nn::AttentionOptions{16, 0, 2, false, true});
+  const torch::Tensor x = torch::randn({4, 5, 16});
+  const torch::Tensor ctx = torch::randn({2, 3, 8});
+  const torch::Tensor outside = cross(x, ctx).detach();
+  EXPECT_EQ(nn::CrossAttentionReuse::current(), nullptr);
+  {
+    const nn::CrossAttentionReuse reuse;
+    EXPECT_EQ(nn::CrossAttentionReuse::current(), &reuse);
+    {
+      torch::NoGradGuard noGrad;
+      for (int step = 0; step < 3; ++step) EXPECT_TRUE(torch::equal(cross(x, ctx), outside)) << step;
+      EXPECT_EQ(reuse.computed(), 1);
+      EXPECT_EQ(reuse.reused(), 2);
+      EXPECT_TRUE(torch::equal(cross(x, ctx.clone()), outside));
+      EXPECT_EQ(reuse.computed(), 2);
+      (void)self(x);
+      EXPECT_EQ(reuse.computed() + reuse.reused(), 4);
+    }
+    // Gradients on: projected every time, and they reach to_k.
+    cross(x, ctx).sum().backward();
+    EXPECT_EQ(reuse.computed() + reuse.reused(), 4);
+    ASSERT_TRUE(cross->to_k->weight.grad().defined());
+    {
+      const nn::CrossAttentionReuse inner;
+      EXPECT_EQ(nn::CrossAttentionReuse::current(), &inner);
+    }
+    EXPECT_EQ(nn::CrossAttentionReuse::current(), &reuse);
+  }
+  EXPECT_EQ(nn::CrossAttentionReuse::current(), nullptr);
 }
 
 // Large attention without gradients runs in slices with a cancellation check between them:

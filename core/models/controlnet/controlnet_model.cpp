@@ -84,8 +84,8 @@ ControlNetResiduals ControlNetModelImpl::forward(const torch::Tensor& sample, co
                                                  double scale) {
   TORCH_CHECK(sample.dim() == 4, "ControlNet: sample must be [n, C, h, w], got ", sample.sizes());
   const int64_t n = sample.size(0);
-  TORCH_CHECK(embeddedCondition.size(0) == n && context.size(0) == n, "ControlNet: ", n, " samples, ",
-              embeddedCondition.size(0), " conditions and ", context.size(0), " text embeddings");
+  TORCH_CHECK(embeddedCondition.size(0) == n && context.size(0) > 0 && n % context.size(0) == 0, "ControlNet: ", n,
+              " samples, ", embeddedCondition.size(0), " conditions and ", context.size(0), " text embeddings");
   TORCH_CHECK(embeddedCondition.size(2) == sample.size(2) && embeddedCondition.size(3) == sample.size(3),
               "ControlNet: the condition embeds to ", embeddedCondition.sizes(), " for latents ", sample.sizes());
   const UNetConfig& u = config_.unet;

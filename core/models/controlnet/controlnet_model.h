@@ -40,9 +40,10 @@ class ControlNetModelImpl : public torch::nn::Module {
   /// It depends on the image only, so a generation computes it once.
   torch::Tensor embedCondition(const torch::Tensor& condition);
 
-  /// sample [n, in, h, w], timestep scalar or [n], context [n, 77, ctx],
-  /// embeddedCondition [n, c0, h, w] (embedCondition's). Returns the residuals
-  /// multiplied by `scale`, as [n, c, h', w'] tensors in skip order.
+  /// sample [n, in, h, w], timestep scalar or [n], context [n, 77, ctx] or [n / F, 77, ctx]
+  /// (one row per video of F consecutive frames), embeddedCondition [n, c0, h, w]
+  /// (embedCondition's). Returns the residuals multiplied by `scale`, as [n, c, h', w']
+  /// tensors in skip order.
   ControlNetResiduals forward(const torch::Tensor& sample, const torch::Tensor& timestep, const torch::Tensor& context,
                               const torch::Tensor& embeddedCondition, double scale);
 

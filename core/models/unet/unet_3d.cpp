@@ -185,10 +185,10 @@ torch::Tensor UNet3DImpl::forward(const torch::Tensor& sample, const torch::Tens
   in.spatialNormAcrossFrames = options_.spatialNormAcrossFrames && video;
   auto x = foldFrames(sample);                                           // [b*f, c, h, w]
   in.temb = timeEmbedding(timestep, b, x).repeat_interleave(frames, 0);  // [b*f, temb]
+  // One row per video (the cross-attention layers project it once for all its frames) or one per frame.
   in.context = encoderHiddenStates;
-  if (encoderHiddenStates.size(0) == b && frames > 1) in.context = encoderHiddenStates.repeat_interleave(frames, 0);
-  TORCH_CHECK(in.context.size(0) == b * frames, "UNet: encoder hidden states batch ", encoderHiddenStates.size(0),
-              " fits neither ", b, " nor ", b * frames);
+  TORCH_CHECK(in.context.size(0) == b || in.context.size(0) == b * frames, "UNet: encoder hidden states batch ",
+              encoderHiddenStates.size(0), " fits neither ", b, " nor ", b * frames);
 
   x = conv_in(x);
   std::vector<torch::Tensor> skips{x};
