@@ -75,6 +75,7 @@ void readCommon(const SettingOptions& args, training::TrainingSettings& s) {
   s.learningRate = args.real("lr");
   s.warmupSteps = args.integer("warmup");
   s.weightDecay = args.real("weight-decay");
+  s.highNoiseWeightCap = args.real("high-noise-weight");
   s.rank = args.integer("rank");
   s.frames = args.integer("frames");
   s.seed = args.seed("seed", 0);

@@ -32,9 +32,17 @@ torch::Tensor diffusionLoss(models::UNet3DImpl& unet, const diffusion::NoiseSche
 
   // Float32 even under bf16 autocast: the squared errors of bf16 values lose the loss's small changes.
   const torch::Tensor squared = (prediction.to(torch::kFloat32) - target.to(torch::kFloat32)).pow(2);
-  if (!sampleWeights.defined()) return squared.mean();
+  const bool highNoise = options.highNoiseWeightCap > 1;
+  if (!sampleWeights.defined() && !highNoise) return squared.mean();
+  torch::Tensor weights = sampleWeights.defined() ? sampleWeights.to(torch::kCPU, torch::kFloat32).reshape({batch})
+                                                  : torch::ones({batch}, torch::kFloat32);
+  if (highNoise) {
+    const torch::Tensor alphaBar = schedule.alphasCumprod().index({timesteps.cpu()}).to(torch::kFloat64);
+    const torch::Tensor inverseSnr = (1 - alphaBar) / alphaBar;
+    weights = weights * inverseSnr.clamp(1.0, options.highNoiseWeightCap).to(torch::kFloat32);
+  }
   const torch::Tensor perSample = squared.reshape({batch, -1}).mean(1);  // [B]
-  return (perSample * sampleWeights.to(perSample.device(), torch::kFloat32).reshape({batch})).mean();
+  return (perSample * weights.to(perSample.device())).mean();
 }
 
 }  // namespace sm::training

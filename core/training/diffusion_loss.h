@@ -18,6 +18,12 @@ struct DiffusionLossOptions {
   /// Optional [B]; the loss is then mean_b(w_b * mse_b), where mse_b is sample
   /// b's mean squared error (without weights: the plain MSE).
   torch::Tensor sampleWeights;
+  /// Above 1: each sample's loss is also weighted by clamp(1 / SNR(t), 1, cap),
+  /// i.e. the epsilon loss becomes the clean-latent (x0) loss at high noise, up
+  /// to this factor. There the plain loss scales a wrong x0 by SNR(t) (below
+  /// 0.01 near t = 999) and barely teaches what is decided there: a picture's
+  /// layout, and whether a video's frames show the same scene. 0: off (diffusers').
+  double highNoiseWeightCap = 0;
 };
 
 /// Returns the mean squared error, a float32 scalar on the latents' device.
@@ -25,7 +31,8 @@ struct DiffusionLossOptions {
 /// already multiplied by the VAE's scaling factor. textEmbeddings: [B, 77, d].
 /// generator: a CPU generator; it draws Gaussian noise and then, per sample, a
 /// timestep t uniformly in [0, numTrainTimesteps), both on the CPU, so a seed
-/// gives the same run on every device.
+/// gives the same run on every device. The prediction target is unchanged by the
+/// weights (an epsilon model stays an epsilon model).
 torch::Tensor diffusionLoss(models::UNet3DImpl& unet, const diffusion::NoiseSchedule& schedule,
                             const torch::Tensor& latents, const torch::Tensor& textEmbeddings, at::Generator& generator,
                             const DiffusionLossOptions& options = {});

@@ -43,6 +43,7 @@ void validateCommon(const TrainingSettings& s) {
   requireInRange(kTrain, "lr", s.learningRate);
   requireInRange(kTrain, "warmup", s.warmupSteps);
   requireInRange(kTrain, "weight-decay", s.weightDecay);
+  requireInRange(kTrain, "high-noise-weight", s.highNoiseWeightCap);
   requireInRange(kTrain, "rank", s.rank);
   requireInRange(kTrain, "checkpoint-every", s.checkpointEvery);
   requireInRange(kTrain, "frames", s.frames);

@@ -72,16 +72,19 @@ std::string checkpointDirOf(const TrainingSettings& s) {
 }
 
 json trajectoryJson(const TrainingSettings& s) {
-  return {{"model", sourcesJson(s.model)},
-          {"precision", s.precision},
-          {"batch_size", s.batchSize},
-          {"gradient_accumulation", s.gradientAccumulation},
-          {"learning_rate", s.learningRate},
-          {"warmup_steps", s.warmupSteps},
-          {"weight_decay", s.weightDecay},
-          {"rank", s.rank},
-          {"frames", s.frames},
-          {"seed", s.seed}};
+  json j = {{"model", sourcesJson(s.model)},
+            {"precision", s.precision},
+            {"batch_size", s.batchSize},
+            {"gradient_accumulation", s.gradientAccumulation},
+            {"learning_rate", s.learningRate},
+            {"warmup_steps", s.warmupSteps},
+            {"weight_decay", s.weightDecay},
+            {"rank", s.rank},
+            {"frames", s.frames},
+            {"seed", s.seed}};
+  // Only when on, so that checkpoints written before the setting existed still resume.
+  if (s.highNoiseWeightCap > 1) j["high_noise_weight"] = s.highNoiseWeightCap;
+  return j;
 }
 
 TrainingRun::TrainingRun(const TrainingSettings& settings, nlohmann::json trajectory, jobs::JobContext& job)
@@ -129,7 +132,9 @@ std::pair<torch::Tensor, torch::Tensor> TrainingRun::batch(const datasets::Laten
 torch::Tensor TrainingRun::loss(const torch::Tensor& latents, const torch::Tensor& embeddings,
                                 at::Generator& generator) {
   AutocastGuard autocast(device_, torch::kBFloat16, bf16_);
-  return diffusionLoss(*pipeline_->unet(), schedule_, latents, embeddings, generator);
+  DiffusionLossOptions options;
+  options.highNoiseWeightCap = s_.highNoiseWeightCap;
+  return diffusionLoss(*pipeline_->unet(), schedule_, latents, embeddings, generator, options);
 }
 
 TrainingSummary TrainingRun::train(

@@ -30,6 +30,8 @@ struct TrainingSettings {
   double learningRate = 1e-4;
   int warmupSteps = 50;
   double weightDecay = 1e-2;
+  /// Above 1: the diffusion loss weighted by clamp(1/SNR, 1, this) (DiffusionLossOptions::highNoiseWeightCap).
+  double highNoiseWeightCap = 0;
   int rank = 32;
   /// A checkpoint every N optimizer steps (0: only at the end and on cancel).
   int checkpointEvery = 100;

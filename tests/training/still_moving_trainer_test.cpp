@@ -137,6 +137,36 @@ TEST(TrainMotionAdapter, WritesAnAdapterThatLoadsAndOnlyAdapterTensorsLearn) {
   EXPECT_EQ(pipeline->adapters().size(), 1u);
 }
 
+// --high-noise-weight reaches the loss (same seed, same samples and timesteps: each sample's
+// loss is multiplied by a weight >= 1, above 1 wherever t > ~550) and the adapter's record.
+TEST(TrainMotionAdapter, TheHighNoiseWeightWeighsTheLossAndIsRecorded) {
+  test::TempDir dir("sm_train");
+  const auto lossesOf = [&](double cap, const std::string& name) {
+    MotionAdapterTrainingSettings s = motionSettings(dir, name);
+    s.learningRate = 1e-9;  // the same weights at every step: only the weighting differs
+    s.highNoiseWeightCap = cap;
+    std::vector<double> losses;
+    jobs::JobListener listener;
+    listener.onMetric = [&](const std::string& series, int64_t, double value) {
+      if (series == "loss") losses.push_back(value);
+    };
+    jobs::JobContext job(listener);
+    trainMotionAdapter(s, job);
+    return std::make_pair(losses, adapters::loadMotionAdapter(s.output)->metadata().training);
+  };
+  const auto [plain, plainRecord] = lossesOf(0, "plain");
+  const auto [weighted, weightedRecord] = lossesOf(50, "weighted");
+  ASSERT_EQ(plain.size(), weighted.size());
+  bool above = false;
+  for (size_t i = 0; i < plain.size(); ++i) {
+    EXPECT_GE(weighted[i], plain[i] * (1 - 1e-5)) << "step " << i + 1;
+    above = above || weighted[i] > 1.5 * plain[i];
+  }
+  EXPECT_TRUE(above) << "no step drew a high-noise timestep";
+  EXPECT_EQ(plainRecord.find("high_noise_weight"), std::string::npos) << plainRecord;
+  EXPECT_NE(weightedRecord.find("\"high_noise_weight\":50"), std::string::npos) << weightedRecord;
+}
+
 TEST(TrainMotionAdapter, ResumeAfterCancelEqualsAnUninterruptedRun) {
   test::TempDir dir("sm_train");
   const MotionAdapterTrainingSettings straight = motionSettings(dir, "straight");
@@ -351,6 +381,9 @@ TEST(TrainingSettings, NonsenseIsRefusedBeforeAnyModelLoads) {
   EXPECT_THROW(validate(s), ConfigError);
   s = motionSettings(dir, "x");
   s.precision = "fp8";
+  EXPECT_THROW(validate(s), ConfigError);
+  s = motionSettings(dir, "x");
+  s.highNoiseWeightCap = 5000;  // beyond the settings table's 1000
   EXPECT_THROW(validate(s), ConfigError);
   s = motionSettings(dir, "x");
   s.dataset = data().prior;  // a prior dataset is no frozen video
