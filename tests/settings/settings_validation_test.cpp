@@ -133,6 +133,7 @@ std::map<std::string, Check> trainingChecks(Settings base) {
                                          {"lr", field(&T::learningRate)},
                                          {"warmup", field(&T::warmupSteps)},
                                          {"weight-decay", field(&T::weightDecay)},
+                                         {"high-noise-weight", field(&T::highNoiseWeightCap)},
                                          {"rank", field(&T::rank)},
                                          {"checkpoint-every", field(&T::checkpointEvery)},
                                          {"frames", field(&T::frames)}};
