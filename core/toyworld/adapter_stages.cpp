@@ -7,6 +7,7 @@
 
 #include "core/datasets/dataset_folder.h"
 #include "core/datasets/dataset_jobs.h"
+#include "core/datasets/dataset_manifest.h"
 #include "core/engine/tensor_loader.h"
 #include "core/engine/tensor_writer.h"
 #include "core/io/safetensors.h"
@@ -158,10 +159,11 @@ void trainMotionAdapterStage(const WorldFolder& folder, const StageOptions& opti
   const ToyModelFiles files = modelsOf(folder);
   datasets::FrozenDatasetSettings d = frozenSettings(files, folder.root() / "datasets" / "frozen_base", 808);
   d.prompts = basePrompts(24, 808);
-  if (!fs::exists(fs::path(d.out) / "manifest.json")) worker::runFrozenDataset(cacheOf(options), d, job);
+  if (!fs::exists(fs::path(d.out) / datasets::kManifestFile)) worker::runFrozenDataset(cacheOf(options), d, job);
   training::MotionAdapterTrainingSettings t;
   static_cast<training::TrainingSettings&>(t) =
-      adapterSettings(files, folder.checkpoint("motion_adapter"), static_cast<int>(scaledSteps(150, options)));
+      adapterSettings(files, folder.checkpoint("motion_adapter"), static_cast<int>(scaledSteps(300, options)));
+  t.highNoiseWeightCap = kHighNoiseWeightCap;
   t.dataset = d.out;
   t.output = files.motionAdapter().string();
   const training::TrainingSummary summary = worker::runMotionAdapterTraining(cacheOf(options), t, job);
@@ -187,7 +189,7 @@ training::TrainingSummary trainToySpatialAdapters(const SpatialAdapterRun& run, 
     p.seed = 909;
     p.device = "cpu";
     p.dtype = "fp32";
-    if (!fs::exists(fs::path(p.out) / "manifest.json")) worker::runPriorDataset(cache, p, job);
+    if (!fs::exists(fs::path(p.out) / datasets::kManifestFile)) worker::runPriorDataset(cache, p, job);
   }
 
   datasets::FrozenDatasetSettings d =
@@ -198,7 +200,7 @@ training::TrainingSummary trainToySpatialAdapters(const SpatialAdapterRun& run, 
     d.models.custom = files.object().string();
   else
     d.models.loras = {{files.styleLora().string(), 1.0f}};
-  if (!fs::exists(fs::path(d.out) / "manifest.json")) worker::runFrozenDataset(cache, d, job);
+  if (!fs::exists(fs::path(d.out) / datasets::kManifestFile)) worker::runFrozenDataset(cache, d, job);
 
   training::SpatialAdaptersTrainingSettings t;
   static_cast<training::TrainingSettings&>(t) = adapterSettings(files, run.checkpointDir, run.steps);

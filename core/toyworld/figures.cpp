@@ -9,6 +9,7 @@
 #include "core/toyworld/world_batches.h"
 #include "core/worker/jobs.h"
 #include "core/world/motion_metrics.h"
+#include "core/world/world_scene.h"
 
 namespace sm::toyworld {
 namespace {
@@ -63,22 +64,28 @@ torch::Tensor referenceEmbeddings(Evaluator& evaluator, CustomizationKind kind) 
 nlohmann::json measureBaseTextToImage(const ToyModelFiles& files, pipelines::ModelCache& models, Evaluator& evaluator,
                                       int count, jobs::JobContext& job) {
   job.beginStage("figures: base T2I", count);
-  int joint = 0, shape = 0, color = 0;
+  int joint = 0, shape = 0, color = 0, worldJoint = 0;
   for (int i = 0; i < count; ++i) {
     const world::Scene scene = world::sampleScene(world::kTestSeed, static_cast<uint64_t>(i));
-    const torch::Tensor image =
-        evaluator.images(picture(models, toyGenerateJob(files, world::caption(scene, false), 100 + i, 1)).unsqueeze(0));
     // Zero-shot: the caption of every shape and colour on the prompt's own background.
     std::vector<std::string> options;
     for (int s = 0; s < world::kBaseShapes; ++s)
       for (int c = 0; c < world::kColors; ++c)
         options.push_back(recoloured(scene, static_cast<world::Color>(c), static_cast<world::Shape>(s)));
-    const int64_t best = image[0].matmul(evaluator.texts(options).t()).argmax().item<int64_t>();
+    const torch::Tensor texts = evaluator.texts(options);
+    auto classify = [&](const torch::Tensor& picture) {
+      return evaluator.images(picture.unsqueeze(0))[0].matmul(texts.t()).argmax().item<int64_t>();
+    };
+    const int64_t best = classify(picture(models, toyGenerateJob(files, world::caption(scene, false), 100 + i, 1)));
     const bool shapeRight = best / world::kColors == static_cast<int>(scene.shape);
     const bool colorRight = best % world::kColors == static_cast<int>(scene.color);
     shape += shapeRight;
     color += colorRight;
     joint += shapeRight && colorRight;
+    // The same classification of the world's own picture of the scene: the
+    // figure's ceiling, what the evaluator itself can tell apart.
+    const int64_t truth = static_cast<int64_t>(scene.shape) * world::kColors + static_cast<int64_t>(scene.color);
+    worldJoint += classify(frameToTensor(world::drawImage(scene, 0.0, kImageSize))) == truth;
     job.progress(i + 1);
     job.throwIfCancelled();  // generations run silently: Ctrl-C is heard between them
   }
@@ -87,6 +94,7 @@ nlohmann::json measureBaseTextToImage(const ToyModelFiles& files, pipelines::Mod
           {"shape_and_color_recognised", joint / n},
           {"shape_recognised", shape / n},
           {"color_recognised", color / n},
+          {"world_pictures_recognised", worldJoint / n},
           {"chance", 1.0 / (world::kBaseShapes * world::kColors)},
           {"target", 0.8}};
 }

@@ -44,7 +44,7 @@ void trainMotionModuleStage(const WorldFolder& folder, const StageOptions& optio
   TrainingLoopSpec spec;
   spec.stage = "motion module";
   spec.checkpointPath = folder.checkpoint("motion").string();
-  spec.steps = scaledSteps(1500, options);
+  spec.steps = scaledSteps(2000, options);
   spec.checkpointEvery = 250;
   // Higher than the T2I's: the zero-initialised output projections must grow
   // from nothing; at 3e-4 and 1000 steps the first run's reached |w| ~ 0.008 and
@@ -64,7 +64,9 @@ void trainMotionModuleStage(const WorldFolder& folder, const StageOptions& optio
       torch::NoGradGuard noGrad;
       embeddings = textEncoder->forward(tokenize(tokenizer, batch.captions));
     }
-    return training::diffusionLoss(unet, schedule, latents, embeddings, generator);
+    training::DiffusionLossOptions lossOptions;
+    lossOptions.highNoiseWeightCap = kHighNoiseWeightCap;
+    return training::diffusionLoss(unet, schedule, latents, embeddings, generator, lossOptions);
   };
   const TrainingLoopResult result = runTrainingLoop(spec, job);
   StageRecord record;

@@ -232,10 +232,17 @@ void reportStage(const WorldFolder& folder, const StageOptions& options, jobs::J
             "- shape and colour recognised by the evaluator (" + count(t2i, "prompts") +
                 " prompts): " + fixed(t2i["shape_and_color_recognised"]) + " (target 0.8; chance " +
                 fixed(t2i["chance"]) + ")\n- shape alone: " + fixed(t2i["shape_recognised"]) +
-                ", colour alone: " + fixed(t2i["color_recognised"]) + "\n");
+                ", colour alone: " + fixed(t2i["color_recognised"]) +
+                "\n- the same classification of the world's own pictures of these prompts (the evaluator's "
+                "ceiling): " +
+                fixed(t2i.value("world_pictures_recognised", 0.0)) + "\n");
   writeCard(cards, "motion_module",
             "AnimateDiff v3-layout motion modules trained on captioned world videos "
-            "(16 frames) with the T2I and text encoder frozen, as AnimateDiff does.",
+            "(16 frames) with the T2I and text encoder frozen, as AnimateDiff does, but with the loss weighted by "
+            "clamp(1/SNR, 1, " +
+                fixed(kHighNoiseWeightCap, 0) +
+                ") (the x0 loss at high noise, where whether the frames show one scene is decided; with the plain "
+                "loss the first run's frames each had their own background).",
             rec("motion"),
             "- motion named in the prompt recognised by optical flow (" + count(t2v, "videos") +
                 " videos): " + fixed(t2v["motion_recognised"]) + " (target 0.5; chance " + fixed(t2v["chance"]) +
@@ -256,7 +263,8 @@ void reportStage(const WorldFolder& folder, const StageOptions& options, jobs::J
             rec("style"), customized(sty));
   writeCard(cards, "motion_adapter",
             "Still-Moving's Motion Adapter (rank " + std::to_string(kAdapterRank) +
-                ") trained at a = 1 on frozen videos of the base T2I's own pictures.",
+                ") trained at a = 1 on frozen videos of the base T2I's own pictures, with --high-noise-weight " +
+                fixed(kHighNoiseWeightCap, 0) + " (as the motion modules).",
             rec("motion_adapter"),
             "- mean flow at a = 1 / a = 0 (" + count(ma, "videos") + " videos): " + fixed(ma["mean_flow_scale_1"]) +
                 " / " + fixed(ma["mean_flow_scale_0"]) + " = " + fixed(ma["ratio"]) + " (target at most 0.25)\n");

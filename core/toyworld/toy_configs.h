@@ -25,6 +25,11 @@ inline constexpr int kFramesForAdapters = 8;
 inline constexpr int kAdapterRank = 4;
 /// SD 1.5's factor: the toy VAE's latents are rescaled after training so it holds.
 inline constexpr double kScalingFactor = 0.18215;
+/// The loss weight at high noise (clamp(1/SNR, 1, this)) of what must learn how frames relate:
+/// the motion modules and the Motion Adapter. Whether 16 frames show one scene, and whether
+/// they move, is decided in the noisiest steps, where the plain loss hardly changes; trained
+/// with it, the first motion modules left every frame its own background.
+inline constexpr double kHighNoiseWeightCap = 50;
 
 models::VAEConfig toyVaeConfig();
 models::CLIPTextConfig toyTextConfig(int vocabSize);
