@@ -24,7 +24,9 @@ namespace sm::toyworld {
 worker::GenerateJob toyGenerateJob(const ToyModelFiles& files, const std::string& prompt, uint64_t seed, int frames);
 
 /// Base T2I: the share of the first `count` test-split prompts whose shape and
-/// colour the evaluator's zero-shot classification (6 shapes x 8 colours) names.
+/// colour the evaluator's zero-shot classification (6 shapes x 8 colours) names,
+/// and (world_pictures_recognised) the same for the world's own picture of each
+/// prompt: the figure's ceiling, set by the evaluator.
 nlohmann::json measureBaseTextToImage(const ToyModelFiles& files, pipelines::ModelCache& models, Evaluator& evaluator,
                                       int count, jobs::JobContext& job);
 /// Base T2V: the share of `count` videos whose prompt's motion optical flow
