@@ -23,8 +23,9 @@ torch::Tensor diffusionLoss(models::UNet3DImpl& unet, const diffusion::NoiseSche
   // diffusers' order (noise, then timesteps), so one seed is one run everywhere.
   const torch::Tensor noise = diffusion::randnTensor(latents.sizes(), generator, torch::kFloat32, torch::kCPU)
                                   .to(latents.device(), latents.scalar_type());
-  const torch::Tensor timesteps =
-      torch::randint(0, schedule.config().numTrainTimesteps, {batch}, generator, torch::kLong).to(latents.device());
+  const torch::Tensor drawnTimesteps =
+      torch::randint(0, schedule.config().numTrainTimesteps, {batch}, generator, torch::kLong);  // on the CPU
+  const torch::Tensor timesteps = drawnTimesteps.to(latents.device());
 
   const torch::Tensor noisy = schedule.addNoise(latents, noise, timesteps);
   const torch::Tensor prediction = unet.forward(noisy, timesteps, textEmbeddings);
@@ -34,15 +35,15 @@ torch::Tensor diffusionLoss(models::UNet3DImpl& unet, const diffusion::NoiseSche
   const torch::Tensor squared = (prediction.to(torch::kFloat32) - target.to(torch::kFloat32)).pow(2);
   const bool highNoise = options.highNoiseWeightCap > 1;
   if (!sampleWeights.defined() && !highNoise) return squared.mean();
-  torch::Tensor weights = sampleWeights.defined() ? sampleWeights.to(torch::kCPU, torch::kFloat32).reshape({batch})
-                                                  : torch::ones({batch}, torch::kFloat32);
-  if (highNoise) {
-    const torch::Tensor alphaBar = schedule.alphasCumprod().index({timesteps.cpu()}).to(torch::kFloat64);
+  torch::Tensor perSample = squared.reshape({batch, -1}).mean(1);  // [B]
+  if (sampleWeights.defined())
+    perSample = perSample * sampleWeights.to(perSample.device(), torch::kFloat32).reshape({batch});
+  if (highNoise) {  // from the timesteps as drawn, on the CPU: no copy back from the device
+    const torch::Tensor alphaBar = schedule.alphasCumprod().index({drawnTimesteps}).to(torch::kFloat64);
     const torch::Tensor inverseSnr = (1 - alphaBar) / alphaBar;
-    weights = weights * inverseSnr.clamp(1.0, options.highNoiseWeightCap).to(torch::kFloat32);
+    perSample = perSample * inverseSnr.clamp(1.0, options.highNoiseWeightCap).to(perSample.device(), torch::kFloat32);
   }
-  const torch::Tensor perSample = squared.reshape({batch, -1}).mean(1);  // [B]
-  return (perSample * weights.to(perSample.device())).mean();
+  return perSample.mean();
 }
 
 }  // namespace sm::training
