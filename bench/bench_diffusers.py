@@ -2,7 +2,8 @@
 """The diffusers side of bench/run_bench.sh: times what AnimateDiffPipeline
 does for one denoising step or one VAE decode, on the full-size SD 1.5 UNet +
 AnimateDiff v2 motion adapter (random weights from their configs, nothing
-downloaded), fp32 on the CPU, and reports the median time and resident memory
+downloaded), on the CPU in fp32 or bf16 (the whole pipeline in torch_dtype, as
+`.to(torch.bfloat16)` does), and reports the median time and resident memory
 with the same fields as `stillmoving-bench --json`.
 
     PY=$(bash tests/reference/make_env.sh)
@@ -93,8 +94,9 @@ def denoising_step(args):
     del unet, adapter  # the pipeline holds its UNetMotionModel and the adapter
     pipe.unet.eval()
     pipe.set_progress_bar_config(disable=True)
-    negative = torch.randn(1, 77, 768)
-    positive = torch.randn(1, 77, 768)
+    pipe.to(dtype=args.torch_dtype)
+    negative = torch.randn(1, 77, 768).to(args.torch_dtype)
+    positive = torch.randn(1, 77, 768).to(args.torch_dtype)
 
     def stop_after_first_step(pipeline, i, t, callback_kwargs):
         pipeline._interrupt = True
@@ -115,7 +117,8 @@ def vae_decode(args):
                                scheduler=DDIMScheduler(**DDIM))
     del vae
     pipe.vae.eval()
-    latents = torch.randn(1, 4, args.frames, args.height // 8, args.width // 8)
+    pipe.to(dtype=args.torch_dtype)
+    latents = torch.randn(1, 4, args.frames, args.height // 8, args.width // 8).to(args.torch_dtype)
 
     def run():
         with torch.no_grad():
@@ -136,8 +139,10 @@ def main():
     parser.add_argument("--decode-chunk", type=int, default=16)
     parser.add_argument("--profile", metavar="TABLE.txt",
                         help="run once more, untimed, under torch.profiler and write its op table")
+    parser.add_argument("--dtype", choices=["fp32", "bf16"], default="fp32")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    args.torch_dtype = torch.bfloat16 if args.dtype == "bf16" else torch.float32
 
     if args.threads > 0:
         torch.set_num_threads(args.threads)
@@ -175,12 +180,12 @@ def main():
         import diffusers
         print(json.dumps(dict(
             impl="diffusers", what=args.what, frames=args.frames, width=args.width, height=args.height,
-            threads=torch.get_num_threads(), warmup=args.warmup, repeats=args.repeats, grad_mode="no-grad",
+            threads=torch.get_num_threads(), warmup=args.warmup, repeats=args.repeats, grad_mode="no-grad", dtype_asked=args.dtype, dtype=args.dtype,
             times_s=times, median_s=med, min_s=min(times), cpu_s=cpu_times, median_cpu_s=statistics.median(cpu_times), build_s=build_s, rss_built_gib=rss_built, peak_rss_build_gib=peak_build,
             peak_rss_run_gib=peak_run, peak_rss_gib=peak, finite=finite, torch=torch.__version__,
             diffusers=diffusers.__version__)))
     else:
-        print(f"diffusers {description}: {args.frames} frames {args.width}x{args.height}, "
+        print(f"diffusers {description}, {args.dtype}: {args.frames} frames {args.width}x{args.height}, "
               f"{torch.get_num_threads()} threads, torch {torch.__version__}")
         print(f"  median {med:.2f} s (CPU {statistics.median(cpu_times):.2f} s) over {args.repeats} runs "
               f"(after {args.warmup} warmup)"

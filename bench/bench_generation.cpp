@@ -1,8 +1,9 @@
 // stillmoving-bench: times one denoising step or one VAE decode of the
-// full-size SD 1.5 + AnimateDiff v2 architecture with random weights, fp32 on
-// the CPU, and reports the median time and the resident memory. Run by hand;
-// bench/run_bench.sh runs it beside bench/bench_diffusers.py, which does the
-// same with diffusers' AnimateDiffPipeline (bench/README.md).
+// full-size SD 1.5 + AnimateDiff v2 architecture with random weights on the
+// CPU, in fp32, bf16 or the precision `--dtype auto` picks, and reports the
+// median time and the resident memory. Run by hand; bench/run_bench.sh runs it
+// beside bench/bench_diffusers.py, which does the same with diffusers'
+// AnimateDiffPipeline (bench/README.md).
 // ref: diffusers v0.35.2 src/diffusers/pipelines/animatediff/pipeline_animatediff.py:816-839 (denoising loop)
 // ref: diffusers v0.35.2 src/diffusers/pipelines/animatediff/pipeline_animatediff.py:409-425 (decode_latents)
 #include <torch/csrc/autograd/profiler_legacy.h>
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "bench/bench_util.h"
+#include "core/engine/device.h"
 #include "core/engine/runtime.h"
 #include "core/models/motion/motion_module_config.h"
 #include "core/models/unet/unet_3d.h"
@@ -33,11 +35,15 @@ namespace {
 constexpr const char* kUsage =
     "usage: stillmoving-bench [--what step|decode] [--frames 16] [--width 256] [--height 256]\n"
     "                         [--repeats 3] [--warmup 1] [--threads N] [--decode-chunk 16]\n"
-    "                         [--grad-mode inference|no-grad] [--profile TRACE.json] [--json]\n"
+    "                         [--dtype fp32|bf16|auto] [--grad-mode inference|no-grad]\n"
+    "                         [--profile TRACE.json] [--json]\n"
     "  step:   one denoising step of SD 1.5 + motion module v2 (random weights): classifier-free\n"
     "          guidance (batch 2, scale 7.5), UNet forward, guidance, DDIM update\n"
     "  decode: SD 1.5 VAE decode of all frames in chunks of --decode-chunk (AnimateDiff's decode_latents)\n"
     "  --threads 0 (default): one per physical core\n"
+    "  --dtype: the UNet's, as the pipeline runs it: latents, guidance and the DDIM update in fp32,\n"
+    "          the VAE in fp32 on the CPU whatever the UNet's (engine::dtypeAroundUNet); auto: bf16\n"
+    "          where the CPU has AMX or AVX512-BF16, else fp32 (default: fp32)\n"
     "  --profile: run once more, untimed, under the LibTorch profiler and write a chrome trace\n";
 
 struct BenchArgs {
@@ -49,6 +55,7 @@ struct BenchArgs {
   int warmup = 1;
   int threads = 0;
   int64_t decodeChunk = 16;
+  std::string dtype = "fp32";
   bool inferenceMode = true;
   std::string profilePath;
   bool json = false;
@@ -86,6 +93,10 @@ BenchArgs parseArgs(int argc, char** argv) {
       args.threads = static_cast<int>(number());
     } else if (flag == "--decode-chunk") {
       args.decodeChunk = number();
+    } else if (flag == "--dtype") {
+      args.dtype = value();
+      if (args.dtype != "fp32" && args.dtype != "bf16" && args.dtype != "auto")
+        throw std::invalid_argument("--dtype: fp32, bf16 or auto");
     } else if (flag == "--grad-mode") {
       const std::string mode = value();
       if (mode != "inference" && mode != "no-grad") throw std::invalid_argument("--grad-mode: inference or no-grad");
@@ -147,19 +158,21 @@ struct Workload {
   std::string description;
 };
 
-Workload denoisingStep(const BenchArgs& args) {
+Workload denoisingStep(const BenchArgs& args, torch::ScalarType dtype) {
   constexpr double kGuidanceScale = 7.5;
   sm::models::UNet3D unet(sm::models::UNetConfig{}, sm::models::MotionModuleConfig{});
+  unet->to(dtype);
   unet->eval();
   const DDIMStep ddim = DDIMStep::first(25);
   auto latents = torch::randn({1, 4, args.frames, args.height / 8, args.width / 8});  // [1, 4, F, h, w]
-  auto promptEmbeds = torch::randn({2, 77, 768});  // [negative; positive], as the pipeline concatenates them
+  // [negative; positive], as the pipeline concatenates them, in the UNet's dtype.
+  auto promptEmbeds = torch::randn({2, 77, 768}).to(dtype);
   auto timestep = torch::tensor(ddim.timestep, torch::kInt64);
   Workload w;
   w.description = "denoising step (CFG batch 2, UNet + motion module v2, DDIM t=" + std::to_string(ddim.timestep) + ")";
   w.run = [=]() mutable {
-    auto modelInput = torch::cat({latents, latents});                    // [2, 4, F, h, w]
-    auto noisePred = unet->forward(modelInput, timestep, promptEmbeds);  // [2, 4, F, h, w]
+    auto modelInput = torch::cat({latents, latents}).to(dtype);                              // [2, 4, F, h, w]
+    auto noisePred = unet->forward(modelInput, timestep, promptEmbeds).to(torch::kFloat32);  // [2, 4, F, h, w]
     auto halves = noisePred.chunk(2);
     auto guided = halves[0] + kGuidanceScale * (halves[1] - halves[0]);  // [1, 4, F, h, w]
     return ddim(guided, latents);
@@ -167,8 +180,9 @@ Workload denoisingStep(const BenchArgs& args) {
   return w;
 }
 
-Workload vaeDecode(const BenchArgs& args) {
+Workload vaeDecode(const BenchArgs& args, torch::ScalarType dtype) {
   sm::models::AutoencoderKL vae(sm::models::VAEConfig{});
+  vae->to(dtype);
   vae->eval();
   const double scaling = vae->config().scaling_factor;
   const int64_t chunk = args.decodeChunk;
@@ -177,7 +191,10 @@ Workload vaeDecode(const BenchArgs& args) {
   w.description = "VAE decode (chunks of " + std::to_string(chunk) + " frames)";
   w.run = [=]() mutable {
     const int64_t b = latents.size(0), frames = latents.size(2);
-    auto z = (latents / scaling).permute({0, 2, 1, 3, 4}).reshape({b * frames, 4, latents.size(3), latents.size(4)});
+    auto z = (latents / scaling)
+                 .to(dtype)
+                 .permute({0, 2, 1, 3, 4})
+                 .reshape({b * frames, 4, latents.size(3), latents.size(4)});
     auto images = vae->decodeSliced(z, chunk);  // [b*F, 3, H, W]
     return images.view({b, frames, images.size(1), images.size(2), images.size(3)})
         .permute({0, 2, 1, 3, 4});  // [b, 3, F, H, W]
@@ -189,7 +206,9 @@ int runBench(const BenchArgs& args) {
   const int threads = sm::engine::configureThreads(args.threads);
   torch::manual_seed(0);
   const auto buildStart = std::chrono::steady_clock::now();
-  Workload work = args.what == "step" ? denoisingStep(args) : vaeDecode(args);
+  const torch::ScalarType unetDtype = sm::engine::selectDtype(args.dtype, torch::kCPU);
+  const torch::ScalarType vaeDtype = sm::engine::dtypeAroundUNet(unetDtype, torch::kCPU);
+  Workload work = args.what == "step" ? denoisingStep(args, unetDtype) : vaeDecode(args, vaeDtype);
   const double buildSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - buildStart).count();
   const double rssBuilt = currentRssGiB();
   const double peakBuild = maxRssGiB();
@@ -235,6 +254,8 @@ int runBench(const BenchArgs& args) {
                      {"warmup", args.warmup},
                      {"repeats", args.repeats},
                      {"grad_mode", args.inferenceMode ? "inference" : "no-grad"},
+                     {"dtype_asked", args.dtype},
+                     {"dtype", sm::engine::dtypeName(args.what == "step" ? unetDtype : vaeDtype)},
                      {"times_s", times},
                      {"median_s", med},
                      {"min_s", *std::min_element(times.begin(), times.end())},
@@ -249,7 +270,8 @@ int runBench(const BenchArgs& args) {
                      {"torch", sm::engine::libtorchVersion()}};
     std::cout << j.dump() << "\n";
   } else {
-    std::printf("stillmoving %s: %lld frames %lldx%lld, %d threads, LibTorch %s\n", work.description.c_str(),
+    std::printf("stillmoving %s, %s: %lld frames %lldx%lld, %d threads, LibTorch %s\n", work.description.c_str(),
+                sm::engine::dtypeName(args.what == "step" ? unetDtype : vaeDtype).c_str(),
                 static_cast<long long>(args.frames), static_cast<long long>(args.width),
                 static_cast<long long>(args.height), threads, sm::engine::libtorchVersion().c_str());
     std::printf("  median %.2f s (CPU %.2f s) over %d runs (after %d warmup)%s\n", med, median(cpuTimes), args.repeats,

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Times our denoising step and VAE decode against diffusers' AnimateDiffPipeline
-# on the same config, random weights, fp32 CPU and thread count, one process per
-# measurement, and prints a table with the ratios (bench/README.md).
+# on the same config, random weights, CPU, thread count and precision (fp32, then
+# bf16), one process per measurement, and prints a table with the ratios; then
+# ours in `--dtype auto` against diffusers in fp32, what a user of either gets by
+# default on this CPU (bench/README.md).
 #
 #   bench/run_bench.sh [BUILD_DIR]        # default build/; builds nothing
 #
 # Environment: THREADS (default: physical cores), REPEATS (3), WARMUP (1),
-# FRAMES (16), WIDTH (256), HEIGHT (256), WHAT ("step decode"),
+# FRAMES (16), WIDTH (256), HEIGHT (256), WHAT ("step decode"), PRECISIONS ("fp32 bf16"),
 # SM_REF_PYTHON (default: the python of tests/reference/make_env.sh),
 # SM_BENCH_OUT (where the JSON results go; default BUILD_DIR/bench/results).
 set -euo pipefail
@@ -26,6 +28,7 @@ FRAMES="${FRAMES:-16}"
 WIDTH="${WIDTH:-256}"
 HEIGHT="${HEIGHT:-256}"
 WHAT="${WHAT:-step decode}"
+PRECISIONS="${PRECISIONS:-fp32 bf16}"
 OUT="${SM_BENCH_OUT:-$BUILD/bench/results}"
 mkdir -p "$OUT"
 RESULTS="$OUT/bench-$(date +%Y%m%d-%H%M%S).jsonl"
@@ -35,10 +38,14 @@ common=(--frames "$FRAMES" --width "$WIDTH" --height "$HEIGHT" --repeats "$REPEA
   --threads "$THREADS" --json)
 load() { cut -d' ' -f1 /proc/loadavg; }
 for what in $WHAT; do
-  echo "[$what] stillmoving-bench (load $(load))" >&2
-  "$BENCH" --what "$what" "${common[@]}" >>"$RESULTS"
-  echo "[$what] diffusers (load $(load))" >&2
-  "$PY" bench/bench_diffusers.py --what "$what" "${common[@]}" >>"$RESULTS"
+  for dtype in $PRECISIONS; do
+    echo "[$what $dtype] stillmoving-bench (load $(load))" >&2
+    "$BENCH" --what "$what" --dtype "$dtype" "${common[@]}" >>"$RESULTS"
+    echo "[$what $dtype] diffusers (load $(load))" >&2
+    "$PY" bench/bench_diffusers.py --what "$what" --dtype "$dtype" "${common[@]}" >>"$RESULTS"
+  done
+  echo "[$what auto] stillmoving-bench (load $(load))" >&2
+  "$BENCH" --what "$what" --dtype auto "${common[@]}" >>"$RESULTS"
 done
 echo "load average at the end: $(load); results in $RESULTS" >&2
 
@@ -51,14 +58,21 @@ first = rows[0]
 print(f"{cpu}, {first['threads']} threads, torch {first['torch']}, "
       f"{first['frames']} frames {first['width']}x{first['height']}, median of {first['repeats']} runs")
 print()
-print("| what | time ours (s) | time diffusers (s) | ratio | peak RSS ours (GiB) | peak RSS diffusers (GiB) | ratio "
-      "| timed-part peak ours / diffusers (GiB) | above the built model ours / diffusers (GiB) |")
-print("|---|---|---|---|---|---|---|---|---|")
-for what in dict.fromkeys(r["what"] for r in rows):
-    ours = next(r for r in rows if r["what"] == what and r["impl"] == "stillmoving")
-    ref = next(r for r in rows if r["what"] == what and r["impl"] == "diffusers")
-    run = lambda r: r["peak_rss_run_gib"] if r["peak_rss_run_gib"] is not None else float("nan")
-    print(f"| {what} | {ours['median_s']:.1f} | {ref['median_s']:.1f} | {ours['median_s'] / ref['median_s']:.2f} "
+print("| what | precision ours / diffusers | time ours (s) | time diffusers (s) | ratio | peak RSS ours (GiB) "
+      "| peak RSS diffusers (GiB) | ratio | timed-part peak ours / diffusers (GiB) "
+      "| above the built model ours / diffusers (GiB) |")
+print("|---|---|---|---|---|---|---|---|---|---|")
+run = lambda r: r["peak_rss_run_gib"] if r["peak_rss_run_gib"] is not None else float("nan")
+pairs = [(w, d, d) for w in dict.fromkeys(r["what"] for r in rows)
+         for d in dict.fromkeys(r["dtype_asked"] for r in rows if r["impl"] == "diffusers")]
+pairs += [(w, "auto", "fp32") for w in dict.fromkeys(r["what"] for r in rows)]
+for what, mine, theirs in pairs:
+    ours = next((r for r in rows if r["what"] == what and r["impl"] == "stillmoving" and r["dtype_asked"] == mine), None)
+    ref = next((r for r in rows if r["what"] == what and r["impl"] == "diffusers" and r["dtype_asked"] == theirs), None)
+    if ours is None or ref is None:
+        continue
+    label = f"{mine} (= {ours['dtype']}) / {theirs}" if mine == "auto" else f"{ours['dtype']} / {ref['dtype']}"
+    print(f"| {what} | {label} | {ours['median_s']:.2f} | {ref['median_s']:.2f} | {ours['median_s'] / ref['median_s']:.2f} "
           f"| {ours['peak_rss_gib']:.2f} | {ref['peak_rss_gib']:.2f} | {ours['peak_rss_gib'] / ref['peak_rss_gib']:.2f} "
           f"| {run(ours):.2f} / {run(ref):.2f} "
           f"| {run(ours) - ours['rss_built_gib']:.2f} / {run(ref) - ref['rss_built_gib']:.2f} |")

@@ -10,6 +10,7 @@
 #include <QToolButton>
 
 #include "core/engine/runtime.h"
+#include "core/engine/system_report.h"
 #include "core/toyworld/toy_model_files.h"
 #include "ui/panels/generate_panel.h"
 #include "ui/panels/model_panel.h"
@@ -131,8 +132,8 @@ void MainWindow::buildMenus() {
   help->addAction(tr("&About"), this, [this] {
     QMessageBox::about(this, tr("About Still-Moving Studio"),
                        tr("Still-Moving Studio %1\nCustomize text-to-video models without customized video data "
-                          "(Still-Moving, arXiv 2407.08674).")
-                           .arg(QApplication::applicationVersion()));
+                          "(Still-Moving, arXiv 2407.08674).\n\n%2")
+                           .arg(QApplication::applicationVersion(), QString::fromStdString(engine::describeSystem())));
   });
 }
 

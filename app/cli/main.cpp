@@ -23,6 +23,7 @@
 #include "app/cli/usage_error.h"
 #include "app/cli/world_command.h"
 #include "core/engine/runtime.h"
+#include "core/engine/system_report.h"
 #include "core/util/atomic_file.h"
 #include "core/util/error.h"
 #include "core/util/staged_folder.h"
@@ -57,7 +58,8 @@ commands:
   world images|videos|train --out DIR
                              the toy world: samples with captions, or retrain its
                              models from nothing (stillmoving world --help)
-  version                    print the version
+  version [--verbose]        print the version; --verbose: LibTorch, the CPU's features
+                             found at run time, the precision --dtype auto picks, CUDA
 )";
 
 constexpr const char* kExitStatus = R"(
@@ -110,7 +112,12 @@ int run(int argc, char** argv) {
   const EvalCommand eval(root);
   const CompareCommand compare(root);
   CLI::App* version = root.add_subcommand("version");
-  setHelp(*version, "usage: stillmoving version\n\nPrints the version.\n", 0);
+  bool verbose = false;
+  version->add_flag("--verbose", verbose);
+  setHelp(*version,
+          "usage: stillmoving version [--verbose]\n\nPrints the version; with --verbose also LibTorch's, the CPU's "
+          "features found at run time, the threads, the precision --dtype auto picks on the CPU, and CUDA.\n",
+          0);
   CLI::App* help = root.add_subcommand("help");
   setHelp(*help, kUsage, 0);
   try {
@@ -149,7 +156,8 @@ int run(int argc, char** argv) {
     std::cout << request.text;
     return request.status;
   }
-  if (version->parsed()) std::cout << "stillmoving " << SM_VERSION << "\n";
+  if (version->parsed())
+    std::cout << "stillmoving " << SM_VERSION << "\n" << (verbose ? sm::engine::describeSystem() : "");
   return kExitOk;
 }
 

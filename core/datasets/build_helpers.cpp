@@ -56,7 +56,9 @@ PipelineLease leasePipeline(pipelines::ModelCache* cache, pipelines::ModelSet so
 
 LatentEncoder loadEncoder(const DatasetCommonSettings& settings, const Engine& engine, jobs::JobContext& job) {
   job.beginStage("loading", 1);
-  LatentEncoder encoder = LatentEncoder::load(settings.models.base, engine.device, engine.dtype);
+  // The VAE keeps the precision around the UNet (fp32 on the CPU): latents are training targets.
+  LatentEncoder encoder =
+      LatentEncoder::load(settings.models.base, engine.device, engine::dtypeAroundUNet(engine.dtype, engine.device));
   job.progress(1);
   return encoder;
 }

@@ -17,7 +17,7 @@ using detail::addClip;
 
 DatasetSummary fromModel(const FrozenDatasetSettings& s, pipelines::ModelCache* cache, jobs::JobContext& job) {
   const detail::PipelineLease pipeline = detail::leasePipeline(cache, s.models, s, true, job);
-  LatentEncoder encoder(pipeline->vae(), pipeline->device(), pipeline->dtype());
+  LatentEncoder encoder(pipeline->vae(), pipeline->device(), pipeline->latentDtype());
   DatasetWriter writer(s.out, detail::manifestHeader(s, DatasetKind::Frozen, DatasetSource::Model, encoder), job);
   const int64_t total = static_cast<int64_t>(s.prompts.size()) * s.samplesPerPrompt;
   job.beginStage("sampling", total * s.steps);
@@ -137,7 +137,7 @@ DatasetSummary fromVideos(const FrozenDatasetSettings& s, jobs::JobContext& job)
 
 DatasetSummary fromGenerated(const FrozenDatasetSettings& s, pipelines::ModelCache* cache, jobs::JobContext& job) {
   const detail::PipelineLease pipeline = detail::leasePipeline(cache, s.models, s, false, job);
-  LatentEncoder encoder(pipeline->vae(), pipeline->device(), pipeline->dtype());
+  LatentEncoder encoder(pipeline->vae(), pipeline->device(), pipeline->latentDtype());
   DatasetWriter writer(s.out, detail::manifestHeader(s, DatasetKind::Frozen, DatasetSource::Generated, encoder), job);
   detail::SeededRandom random(s.seed);
   const int64_t total = static_cast<int64_t>(s.prompts.size()) * s.samplesPerPrompt;

@@ -44,10 +44,11 @@ torch::Tensor sampleImageLatents(pipelines::AnimateDiffPipeline& pipeline, const
       job.throwIfCancelled();
       const int step = static_cast<int>(i);
       const torch::Tensor scaled = scheduler->scaleModelInput(latents, step);
-      const torch::Tensor input = guided ? torch::cat({scaled, scaled}) : scaled;  // [negative, positive]
+      // [negative, positive], in the UNet's dtype; the sampler's arithmetic stays in the latents'.
+      const torch::Tensor input = (guided ? torch::cat({scaled, scaled}) : scaled).to(pipeline.dtype());
       const torch::Tensor t =
           torch::tensor(static_cast<float>(timesteps[i]), torch::TensorOptions().device(pipeline.device()));
-      torch::Tensor noise = pipeline.unet()->forward(input, t, embeddings);
+      torch::Tensor noise = pipeline.unet()->forward(input, t, embeddings).to(latents.scalar_type());
       if (guided) {
         const auto halves = noise.chunk(2);
         noise = halves[0] + video.guidance * (halves[1] - halves[0]);

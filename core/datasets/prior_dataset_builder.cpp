@@ -79,7 +79,7 @@ DatasetSummary fromVideos(const PriorDatasetSettings& s, jobs::JobContext& job) 
 
 DatasetSummary fromGenerated(const PriorDatasetSettings& s, pipelines::ModelCache* cache, jobs::JobContext& job) {
   const detail::PipelineLease pipeline = detail::leasePipeline(cache, s.models, s, false, job);
-  LatentEncoder encoder(pipeline->vae(), pipeline->device(), pipeline->dtype());
+  LatentEncoder encoder(pipeline->vae(), pipeline->device(), pipeline->latentDtype());
   DatasetWriter writer(s.out, detail::manifestHeader(s, DatasetKind::Prior, DatasetSource::Generated, encoder), job);
   job.beginStage("generating", static_cast<int64_t>(s.count) * s.steps);
   for (int i = 0; i < s.count; ++i) {

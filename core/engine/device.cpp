@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include "core/engine/cpu_features.h"
 #include "core/engine/runtime.h"
 #include "core/util/error.h"
 
@@ -17,7 +18,10 @@ torch::Device selectDevice(const std::string& name) {
 }
 
 torch::ScalarType selectDtype(const std::string& name, torch::Device device) {
-  if (name == "auto") return device.is_cuda() ? torch::kFloat16 : torch::kFloat32;
+  if (name == "auto") {
+    if (device.is_cuda()) return torch::kFloat16;
+    return cpuFeatures().fastBf16() ? torch::kBFloat16 : torch::kFloat32;
+  }
   if (name == "fp32") return torch::kFloat32;
   if (name == "bf16") return torch::kBFloat16;
   if (name == "fp16") {
@@ -25,6 +29,10 @@ torch::ScalarType selectDtype(const std::string& name, torch::Device device) {
     return torch::kFloat16;
   }
   throw ConfigError("--dtype must be auto, fp32, fp16 or bf16, not '" + name + "'");
+}
+
+torch::ScalarType dtypeAroundUNet(torch::ScalarType unetDtype, torch::Device device) {
+  return device.is_cuda() ? unetDtype : torch::kFloat32;
 }
 
 std::string dtypeName(torch::ScalarType dtype) {

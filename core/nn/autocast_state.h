@@ -24,11 +24,23 @@ struct AutocastState {
   }
 };
 
-/// Applies an AutocastState for its lifetime, then restores what was there.
+/// Applies an AutocastState for its lifetime, then restores what was there. Like
+/// torch.autocast's context manager it counts as an autocast region: the bf16 copies
+/// of trainable weights that autocast caches inside it are dropped when the
+/// outermost region ends. Without that, a checkpoint's recompute in backward (outside
+/// any other region) left them cached, and the next step, after the optimizer had
+/// changed those weights in place, ran on the stale copies.
 class AutocastStateGuard {
  public:
-  explicit AutocastStateGuard(const AutocastState& state) : previous_(AutocastState::current()) { apply(state); }
-  ~AutocastStateGuard() { apply(previous_); }
+  explicit AutocastStateGuard(const AutocastState& state)
+      : previous_(AutocastState::current()), region_(state.cudaEnabled || state.cpuEnabled) {
+    apply(state);
+    if (region_) at::autocast::increment_nesting();
+  }
+  ~AutocastStateGuard() {
+    if (region_ && at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+    apply(previous_);
+  }
   AutocastStateGuard(const AutocastStateGuard&) = delete;
   AutocastStateGuard& operator=(const AutocastStateGuard&) = delete;
 
@@ -40,6 +52,7 @@ class AutocastStateGuard {
     at::autocast::set_autocast_dtype(c10::DeviceType::CPU, s.cpuDtype);
   }
   AutocastState previous_;
+  bool region_;
 };
 
 }  // namespace sm::nn

@@ -9,6 +9,7 @@
 #include "core/adapters/scoped_adapter_scales.h"
 #include "core/control/control_unit.h"
 #include "core/diffusion/scheduler.h"
+#include "core/engine/device.h"
 #include "core/engine/memory_guard.h"
 #include "core/nn/cross_attention_reuse.h"
 #include "core/pipelines/pipeline_loading.h"
@@ -38,10 +39,21 @@ AnimateDiffPipeline::AnimateDiffPipeline(text::CLIPTokenizer tokenizer, models::
       unet_(std::move(unet)),
       vae_(std::move(vae)),
       device_(device),
-      dtype_(dtype) {
+      dtype_(dtype),
+      latentDtype_(engine::dtypeAroundUNet(dtype, device)) {
+  textEncoder_->to(device_, latentDtype_);
+  vae_->to(device_, latentDtype_);
   textEncoder_->eval();
   unet_->eval();
   vae_->eval();
+}
+
+void AnimateDiffPipeline::setUNetDtype(torch::ScalarType dtype) {
+  if (dtype == dtype_) return;
+  unet_->to(dtype);
+  for (auto& net : controlNets_) net->to(dtype);
+  dtype_ = dtype;
+  latentDtype_ = engine::dtypeAroundUNet(dtype, device_);
 }
 
 std::unique_ptr<AnimateDiffPipeline> AnimateDiffPipeline::load(const ModelSet& sources,
@@ -63,6 +75,7 @@ std::unique_ptr<AnimateDiffPipeline> AnimateDiffPipeline::load(const ModelSet& s
       attachMotionAdapter(*base.pipeline, sources.motionAdapter, sources.acceptForeignAdapters, base.baseSpatial, job);
       job.progress(++done);
     }
+    base.pipeline->setUNetDtype(options.dtype);  // loaded and customized in the precision around it
     return std::move(base.pipeline);
   });
 }
@@ -104,7 +117,7 @@ torch::Tensor AnimateDiffPipeline::initialLatents(const GenerationRequest& reque
   // Drawn on the CPU whatever the device, so a seed gives the same video everywhere.
   torch::Tensor noise =
       torch::randn({request.numVideos, channels, request.frames, request.height / factor, request.width / factor},
-                   generator, torch::TensorOptions().dtype(dtype_));
+                   generator, torch::TensorOptions().dtype(latentDtype_));
   return noise.to(device_) * initNoiseSigma;
 }
 
@@ -182,7 +195,8 @@ torch::Tensor AnimateDiffPipeline::predictNoise(const torch::Tensor& scaledLaten
                                                 const torch::Tensor& embeddings, const GenerationRequest& request,
                                                 jobs::JobContext& job, const std::vector<ActiveControl>& control) {
   const bool guided = request.usesGuidance();
-  const torch::Tensor input = guided ? torch::cat({scaledLatents, scaledLatents}) : scaledLatents;
+  // The UNet runs in its dtype; what it predicts returns to the latents' for the sampler.
+  const torch::Tensor input = (guided ? torch::cat({scaledLatents, scaledLatents}) : scaledLatents).to(dtype_);
   // The UNet takes the sampler's timestep as is: integers for DDIM, fractions for Euler.
   const torch::Tensor t = torch::tensor(static_cast<float>(timestep), torch::TensorOptions().device(device_));
 
@@ -191,15 +205,15 @@ torch::Tensor AnimateDiffPipeline::predictNoise(const torch::Tensor& scaledLaten
   const std::vector<ContextWindow> windows = contextWindows(request.frames, context);
   torch::Tensor prediction;
   if (windows.size() == 1) {
-    prediction = runUNet(input, t, embeddings, control, {});
+    prediction = runUNet(input, t, embeddings, control, {}).to(latentDtype_);
   } else {
-    prediction = torch::zeros_like(input);
-    torch::Tensor weightSum = torch::zeros({request.frames}, input.options());
+    prediction = torch::zeros_like(input, latentDtype_);
+    torch::Tensor weightSum = torch::zeros({request.frames}, prediction.options());
     for (const ContextWindow& window : windows) {
       job.throwIfCancelled();
       const torch::Tensor frames = torch::tensor(window.frames, torch::kInt64).to(device_);
-      const torch::Tensor weights = torch::tensor(window.weights).to(input.options());
-      const torch::Tensor out = runUNet(input.index_select(2, frames), t, embeddings, control, frames);
+      const torch::Tensor weights = torch::tensor(window.weights).to(prediction.options());
+      const torch::Tensor out = runUNet(input.index_select(2, frames), t, embeddings, control, frames).to(latentDtype_);
       prediction.index_add_(2, frames, out * weights.view({1, 1, -1, 1, 1}));
       weightSum.index_add_(0, frames, weights);
     }
@@ -255,9 +269,10 @@ torch::Tensor AnimateDiffPipeline::decode(const torch::Tensor& latents, int chun
   const std::string what = "decoding " + std::to_string(videos * frames) + " frames";
   return engine::guardMemory(what, device_, [&] {
     // diffusers multiplies by 1 / scaling_factor (not a division): the same rounding.
-    const torch::Tensor z =
-        latents.permute({0, 2, 1, 3, 4}).reshape({videos * frames, latents.size(1), latents.size(3), latents.size(4)}) *
-        (1.0 / vae_->config().scaling_factor);
+    const torch::Tensor z = latents.to(latentDtype_)
+                                .permute({0, 2, 1, 3, 4})
+                                .reshape({videos * frames, latents.size(1), latents.size(3), latents.size(4)}) *
+                            (1.0 / vae_->config().scaling_factor);
     const int64_t total = z.size(0);
     const int64_t chunks = (total + chunkFrames - 1) / chunkFrames;
     job.beginStage("decoding", chunks);

@@ -28,6 +28,8 @@ namespace sm::pipelines {
 
 struct PipelineLoadOptions {
   torch::Device device = torch::kCPU;
+  /// The UNet's and ControlNets' dtype; the text encoder and VAE load in
+  /// engine::dtypeAroundUNet(dtype, device).
   torch::ScalarType dtype = torch::kFloat32;
   models::UNet3DOptions unet;
   /// Replaces the UNet config read from unet/config.json or inferred from an
@@ -59,7 +61,8 @@ struct ActiveControl {
 
 class AnimateDiffPipeline {
  public:
-  /// From components already built (tests, the Studio's model cache).
+  /// From components already built (tests, the Studio's model cache). `dtype` is the
+  /// UNet's; the text encoder and the VAE are moved to engine::dtypeAroundUNet(dtype, device).
   AnimateDiffPipeline(text::CLIPTokenizer tokenizer, models::CLIPTextModel textEncoder, models::UNet3D unet,
                       models::AutoencoderKL vae, torch::Device device, torch::ScalarType dtype);
 
@@ -78,12 +81,12 @@ class AnimateDiffPipeline {
   /// Latents [videos, 4, F, h, w] -> video [videos, F, 3, H, W] float32 in [0, 1] on the CPU.
   torch::Tensor decode(const torch::Tensor& latents, int chunkFrames, jobs::JobContext& job = jobs::silentJob());
 
-  /// The text embedding of one prompt: [1, 77, d] in the model dtype.
+  /// The text embedding of one prompt: [1, 77, d] in the UNet's dtype.
   torch::Tensor encodePrompt(const std::string& prompt, int clipSkip);
   /// The UNet's conditioning for a request: [negative x videos, positive x videos]
   /// with guidance, [positive x videos] without (diffusers' order).
   torch::Tensor promptEmbeddings(const GenerationRequest& request);
-  /// randn([videos, 4, F, h, w]) from `generator` on the CPU in the model dtype,
+  /// randn([videos, 4, F, h, w]) from `generator` on the CPU in latentDtype(),
   /// moved to the device, times the sampler's initial sigma (diffusers' prepare_latents).
   torch::Tensor initialLatents(const GenerationRequest& request, at::Generator& generator, double initNoiseSigma);
   /// The guided noise prediction for one step: UNet on [latents, latents]
@@ -120,7 +123,15 @@ class AnimateDiffPipeline {
   models::AutoencoderKL& vae() { return vae_; }
   const text::CLIPTokenizer& tokenizer() const { return tokenizer_; }
   torch::Device device() const { return device_; }
+  /// The UNet's and ControlNets' dtype.
   torch::ScalarType dtype() const { return dtype_; }
+  /// Casts the UNet and the ControlNets to `dtype`. The loaders customize the UNet in
+  /// engine::dtypeAroundUNet (fp32 on the CPU) and cast it after: a LoRA merged in fp32
+  /// and rounded once gives the weights, and so the fingerprint, the adapters were
+  /// trained on (merged in bf16 it rounds twice and Spatial Adapters are refused).
+  void setUNetDtype(torch::ScalarType dtype);
+  /// The text encoder's, the VAE's and the sampler's latents' (fp32 on the CPU).
+  torch::ScalarType latentDtype() const { return latentDtype_; }
   /// Frames the UNet sees at once for `request` (the context length clamped to the motion module's limit).
   int64_t contextLength(const GenerationRequest& request) const;
 
@@ -135,6 +146,7 @@ class AnimateDiffPipeline {
   models::AutoencoderKL vae_;
   torch::Device device_;
   torch::ScalarType dtype_;
+  torch::ScalarType latentDtype_;
   std::vector<std::shared_ptr<adapters::UNetAdapter>> adapters_;
   std::vector<models::ControlNetModel> controlNets_;
 };

@@ -157,6 +157,8 @@ AnimateDiffPipeline& ModelCache::pipeline(const ModelSet& models, const std::str
       pipeline.clearAdapters();
       adaptersKey_.clear();
       if (customize) {
+        // Customized in the precision around the UNet (fp32 on the CPU), cast after: see setUNetDtype.
+        pipeline.setUNetDtype(engine::dtypeAroundUNet(dtype, device_));
         const bool restore = !customizationKey_.empty();
         if (restore) restoreBaseWeights(pipeline, base_.base);
         customizationKey_ = "(changing)";  // an error below leaves no claim about the weights
@@ -168,6 +170,7 @@ AnimateDiffPipeline& ModelCache::pipeline(const ModelSet& models, const std::str
         customizationKey_ = customizationKey;
         if (restore || !customizationKey.empty()) ++counters_.customizations;
       }
+      pipeline.setUNetDtype(dtype);
       if (hookSpatial) {
         attachSpatialAdapters(pipeline, models.spatialAdapters, false, models.acceptForeignAdapters, job);
         job.progress(++done);

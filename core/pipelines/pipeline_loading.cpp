@@ -8,6 +8,7 @@
 #include "core/adapters/motion_adapter.h"
 #include "core/adapters/spatial_adapters.h"
 #include "core/adapters/weight_blend.h"
+#include "core/engine/device.h"
 #include "core/io/model_opener.h"
 #include "core/io/state_dict_reader.h"
 #include "core/models/unet/unet_loader.h"
@@ -61,9 +62,12 @@ BasePipeline loadBasePipeline(const ModelSet& sources, const PipelineLoadOptions
   std::optional<io::OpenedModel> motionModule;
   if (!sources.motionModule.empty()) motionModule = io::openModel(sources.motionModule);
 
+  // The UNet is loaded (and later customized) in the precision around it, fp32 on the CPU;
+  // the caller casts it to options.dtype when its weights are final (setUNetDtype).
+  const torch::ScalarType aroundUNet = engine::dtypeAroundUNet(options.dtype, options.device);
   models::UNet3DLoadOptions unetOptions;
   unetOptions.device = options.device;
-  unetOptions.dtype = options.dtype;
+  unetOptions.dtype = aroundUNet;
   unetOptions.runtime = options.unet;
   unetOptions.unetConfig = options.unetConfig;
   models::UNet3DLoadReport report;
@@ -74,8 +78,9 @@ BasePipeline loadBasePipeline(const ModelSet& sources, const PipelineLoadOptions
                 : ", motion module " + report.motionWeightsPath + " (" + report.motionNaming + " naming)"));
   advance(job, done);
 
+  // The text encoder and the VAE keep that precision.
   models::CLIPTextModel text =
-      models::loadCLIPTextModel(*baseText, options.device, options.dtype, options.textEncoderConfig);
+      models::loadCLIPTextModel(*baseText, options.device, aroundUNet, options.textEncoderConfig);
   text::CLIPTokenizer tokenizer = loadTokenizer(base, sources.tokenizer);
   const auto vocabulary = static_cast<size_t>(text->config().vocab_size);
   if (tokenizer.vocabSize() > vocabulary)
@@ -84,10 +89,10 @@ BasePipeline loadBasePipeline(const ModelSet& sources, const PipelineLoadOptions
                                             ": give the tokenizer that belongs to it (a diffusers tokenizer/ folder)");
   advance(job, done);
 
-  models::AutoencoderKL vae = models::loadAutoencoderKL(*baseVAE, options.device, options.dtype, options.vaeConfig);
+  models::AutoencoderKL vae = models::loadAutoencoderKL(*baseVAE, options.device, aroundUNet, options.vaeConfig);
   advance(job, done);
   out.pipeline = std::make_unique<AnimateDiffPipeline>(std::move(tokenizer), std::move(text), std::move(unet),
-                                                       std::move(vae), options.device, options.dtype);
+                                                       std::move(vae), options.device, aroundUNet);
   out.baseSpatial = adapters::fingerprintUNet(*out.pipeline->unet()).spatial;
   return out;
 }

@@ -835,14 +835,16 @@ std::vector<Setting> makeTable() {
       {.key = "dtype",
        .type = T::Choice,
        .group = "engine",
-       .help = "weights and compute (auto: fp16 on CUDA, fp32 on the CPU)",
+       .help = "the UNet's weights and compute (auto: fp16 on CUDA; on the CPU bf16 where it has AMX or "
+               "AVX512-BF16, else fp32; see version --verbose). On the CPU the text encoder, VAE and sampler stay fp32",
        .defaultText = "auto",
        .choices = {"auto", "fp32", "fp16", "bf16"},
        .commands = kGen | kDataset},
       {.key = "precision",
        .type = T::Choice,
        .group = "engine",
-       .help = "compute precision (auto: bf16 autocast on CUDA, fp32 on the CPU)",
+       .help = "compute precision; weights, adapters and AdamW stay fp32 (auto: bf16 autocast on CUDA and on "
+               "CPUs with AMX or AVX512-BF16, else fp32)",
        .defaultText = "auto",
        .choices = {"auto", "fp32", "bf16"},
        .commands = kTrain},

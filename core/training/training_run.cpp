@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/adapters/model_fingerprint.h"
+#include "core/engine/cpu_features.h"
 #include "core/engine/device.h"
 #include "core/engine/memory_guard.h"
 #include "core/io/json_file.h"
@@ -89,9 +90,9 @@ json trajectoryJson(const TrainingSettings& s) {
 
 TrainingRun::TrainingRun(const TrainingSettings& settings, nlohmann::json trajectory, jobs::JobContext& job)
     : s_(settings), trajectory_(std::move(trajectory)), job_(job), device_(engine::selectDevice(settings.device)) {
-  if (s_.precision == "bf16" && !device_.is_cuda())
-    throw ConfigError("bf16 training runs on CUDA only: use --precision fp32 (or auto) on the CPU");
-  bf16_ = device_.is_cuda() && s_.precision != "fp32";
+  // auto: bf16 autocast on CUDA, and on CPUs with AMX or AVX512-BF16; elsewhere the CPU
+  // emulates bf16, slower than fp32 (an explicit bf16 still gets it there).
+  bf16_ = s_.precision == "bf16" || (s_.precision == "auto" && (device_.is_cuda() || engine::cpuFeatures().fastBf16()));
 }
 
 void TrainingRun::loadModels(const pipelines::ModelSet& sources) {

@@ -16,7 +16,7 @@ struct TrainingSettings {
   pipelines::ModelSet model;
   /// auto|cpu|cuda.
   std::string device = "auto";
-  /// Compute precision: auto (bf16 autocast on CUDA, fp32 on the CPU) | fp32 | bf16 (CUDA only).
+  /// Compute precision: auto (bf16 autocast on CUDA and on CPUs with AMX or AVX512-BF16, else fp32) | fp32 | bf16.
   /// Weights and adapters stay fp32 either way.
   std::string precision = "auto";
   /// The trained adapter file (.safetensors).

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <cmath>
 #include <memory>
 #include <string>
 
@@ -272,6 +274,28 @@ TEST(AnimateDiffPipeline, NoMotionModuleIsRefusedForVideos) {
   sources.motionModule.clear();
   auto pipe = AnimateDiffPipeline::load(sources, {});
   EXPECT_THROW(pipe->generate(smallRequest()), ConfigError);
+}
+
+// A bf16 UNet on the CPU (what --dtype auto picks on CPUs with AMX or AVX512-BF16):
+// the text encoder, the VAE and the sampler stay fp32, and the video stays close to
+// the fp32 one of the same seed.
+TEST(AnimateDiffPipeline, Bf16UNetOnTheCpuKeepsTextEncoderVaeAndLatentsInFp32) {
+  PipelineLoadOptions options;
+  options.dtype = torch::kBFloat16;
+  auto pipe = AnimateDiffPipeline::load(test::tinySources(), options);
+  EXPECT_EQ(pipe->dtype(), torch::kBFloat16);
+  EXPECT_EQ(pipe->latentDtype(), torch::kFloat32);
+  for (const auto& p : pipe->unet()->parameters()) ASSERT_EQ(p.scalar_type(), torch::kBFloat16);
+  for (const auto& p : pipe->vae()->parameters()) ASSERT_EQ(p.scalar_type(), torch::kFloat32);
+  for (const auto& p : pipe->textEncoder()->parameters()) ASSERT_EQ(p.scalar_type(), torch::kFloat32);
+  const GenerationResult low = pipe->generate(smallRequest());
+  const GenerationResult full = tinyPipeline().generate(smallRequest());
+  EXPECT_EQ(low.latents.scalar_type(), torch::kFloat32);
+  // The same noise (drawn in fp32 either way); the UNet's rounding is all that differs.
+  const double mse = (low.video - full.video).pow(2).mean().item<double>();
+  const double psnr = 10 * std::log10(1.0 / std::max(mse, 1e-12));
+  EXPECT_GT(psnr, 30) << "bf16 vs fp32 video PSNR " << psnr << " dB";
+  EXPECT_FALSE(torch::equal(low.latents, full.latents)) << "the UNet did not run in bf16";
 }
 
 TEST(MemoryGuard, AllocationFailuresBecomeOutOfMemoryErrorsSayingWhatToChange) {

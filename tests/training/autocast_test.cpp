@@ -1,5 +1,6 @@
-// The autocast guard: it changes nothing on the CPU, and for a CUDA device
-// sets and restores autocast's thread-local state (no GPU needed for that).
+// The autocast guard: disabled it changes nothing; on the CPU it runs matmuls in
+// bf16; for a CUDA device it sets and restores autocast's thread-local state (no
+// GPU needed for that).
 #include "core/training/autocast.h"
 
 #include <gtest/gtest.h>
@@ -10,18 +11,33 @@
 namespace sm::training {
 namespace {
 
-TEST(Autocast, CpuGuardChangesNothing) {
+TEST(Autocast, DisabledGuardChangesNothing) {
   const nn::AutocastState before = nn::AutocastState::current();
   auto a = torch::randn({4, 4});
   {
-    AutocastGuard guard(torch::kCPU);
+    AutocastGuard guard(torch::kCPU, torch::kBFloat16, /*enabled=*/false);
     EXPECT_FALSE(guard.active());
     EXPECT_FALSE(at::autocast::is_autocast_enabled(c10::DeviceType::CPU));
-    EXPECT_EQ(at::autocast::is_autocast_enabled(c10::DeviceType::CUDA), before.cudaEnabled);
     EXPECT_EQ(torch::matmul(a, a).scalar_type(), torch::kFloat32);
   }
   EXPECT_EQ(at::autocast::is_autocast_enabled(c10::DeviceType::CUDA), before.cudaEnabled);
   EXPECT_EQ(at::autocast::get_autocast_dtype(c10::DeviceType::CUDA), before.cudaDtype);
+}
+
+// CPU training in bf16 (--precision bf16, or auto on CPUs with AMX or AVX512-BF16).
+TEST(Autocast, CpuGuardRunsMatmulsInBf16AndRestoresTheThreadState) {
+  const nn::AutocastState before = nn::AutocastState::current();
+  auto a = torch::randn({4, 4});
+  {
+    AutocastGuard guard(torch::kCPU);
+    EXPECT_TRUE(guard.active());
+    EXPECT_TRUE(at::autocast::is_autocast_enabled(c10::DeviceType::CPU));
+    EXPECT_EQ(torch::matmul(a, a).scalar_type(), torch::kBFloat16);
+    EXPECT_EQ(at::autocast::is_autocast_enabled(c10::DeviceType::CUDA), before.cudaEnabled);
+  }
+  EXPECT_FALSE(at::autocast::is_autocast_enabled(c10::DeviceType::CPU));
+  EXPECT_EQ(at::autocast::get_autocast_dtype(c10::DeviceType::CPU), before.cpuDtype);
+  EXPECT_EQ(torch::matmul(a, a).scalar_type(), torch::kFloat32);
 }
 
 TEST(Autocast, CudaGuardSetsAndRestoresTheThreadState) {
@@ -54,6 +70,27 @@ TEST(Autocast, StateGuardRestoresWhatWasThere) {
     EXPECT_FALSE(at::autocast::is_autocast_enabled(c10::DeviceType::CPU));
   }
   EXPECT_FALSE(at::autocast::is_autocast_enabled(c10::DeviceType::CUDA));
+}
+
+// A checkpoint's recompute in backward applies the forward's autocast with this guard,
+// outside any other region; the bf16 copy of a trainable weight it makes must not outlive
+// it, or the next step (after the optimizer changed the weight in place) runs on the old one.
+TEST(Autocast, StateGuardDropsTheCastsOfTrainableWeightsItMade) {
+  auto weight = torch::ones({4, 4}).requires_grad_(true);  // a leaf: autocast caches its cast
+  const auto x = torch::ones({1, 4});
+  nn::AutocastState cpu;
+  cpu.cpuEnabled = true;
+  cpu.cpuDtype = torch::kBFloat16;
+  {
+    nn::AutocastStateGuard recompute(cpu);
+    EXPECT_EQ(torch::matmul(x, weight)[0][0].item<float>(), 4.0f);
+  }
+  {
+    torch::NoGradGuard noGrad;
+    weight.mul_(2);  // the optimizer's in-place update
+  }
+  AutocastGuard nextStep(torch::kCPU);
+  EXPECT_EQ(torch::matmul(x, weight)[0][0].item<float>(), 8.0f) << "a stale bf16 copy of the weight was used";
 }
 
 }  // namespace
