@@ -7,27 +7,30 @@ namespace sm::jobs {
 JobContext::JobContext(JobListener listener, std::shared_ptr<CancelToken> cancel)
     : listener_(std::move(listener)), cancel_(cancel ? std::move(cancel) : std::make_shared<CancelToken>()) {}
 
-void JobContext::beginStage(const std::string& stage, int64_t total) {
+void JobContext::beginStage(const std::string& stage, int64_t total, int64_t alreadyDone) {
   {
     std::lock_guard lock(mutex_);
     stage_ = stage;
     total_ = total;
+    alreadyDone_ = alreadyDone;
     stageStart_ = std::chrono::steady_clock::now();
   }
-  progress(0);
+  progress(alreadyDone);
 }
 
 void JobContext::progress(int64_t done) {
   Progress p;
+  int64_t doneHere = 0;
   {
     std::lock_guard lock(mutex_);
     p.stage = stage_;
     p.total = total_;
     p.done = done;
     p.elapsedSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - stageStart_).count();
+    doneHere = done - alreadyDone_;
   }
-  if (p.done > 0) {
-    p.secondsPerUnit = p.elapsedSeconds / static_cast<double>(p.done);
+  if (doneHere > 0) {
+    p.secondsPerUnit = p.elapsedSeconds / static_cast<double>(doneHere);
     p.etaSeconds = p.secondsPerUnit * static_cast<double>(std::max<int64_t>(p.total - p.done, 0));
   }
   if (listener_.onProgress) listener_.onProgress(p);

@@ -18,7 +18,7 @@ struct Progress {
   std::string stage;
   int64_t done = 0;
   int64_t total = 0;
-  /// Seconds per unit over the units done so far in this stage (0 until one is done).
+  /// Seconds per unit over the units done so far in this stage by this run (0 until one is done).
   double secondsPerUnit = 0.0;
   /// Seconds left in this stage at that rate (0 until one unit is done).
   double etaSeconds = 0.0;
@@ -54,8 +54,10 @@ class JobContext {
   JobContext() : JobContext(JobListener{}) {}
   explicit JobContext(JobListener listener, std::shared_ptr<CancelToken> cancel = std::make_shared<CancelToken>());
 
-  /// Starts a stage of `total` units: the rate and ETA restart from here.
-  void beginStage(const std::string& stage, int64_t total);
+  /// Starts a stage of `total` units: the rate and ETA restart from here. `alreadyDone`
+  /// units were finished by an earlier run (a resume): they count as done but not
+  /// towards the rate, which would otherwise promise the rest in no time.
+  void beginStage(const std::string& stage, int64_t total, int64_t alreadyDone = 0);
   /// `done` units of the current stage are finished.
   void progress(int64_t done);
   void log(LogLevel level, const std::string& message);
@@ -73,6 +75,7 @@ class JobContext {
   std::mutex mutex_;
   std::string stage_;
   int64_t total_ = 0;
+  int64_t alreadyDone_ = 0;
   std::chrono::steady_clock::time_point stageStart_;
 };
 

@@ -50,8 +50,7 @@ TrainingLoopResult runTrainingLoop(const TrainingLoopSpec& spec, jobs::JobContex
     std::filesystem::create_directories(std::filesystem::path(spec.checkpointPath).parent_path());
     training::saveTrainingCheckpoint(spec.checkpointPath, ck);
   };
-  job.beginStage(spec.stage, spec.steps);
-  job.progress(start);
+  job.beginStage(spec.stage, spec.steps, start);
   for (int64_t step = start; step < spec.steps; ++step) {
     if (job.cancelToken()->cancelled()) {
       save(step);

@@ -197,8 +197,7 @@ TrainingSummary TrainingRun::train(
   };
 
   const adapters::UNetFingerprint weightsBefore = adapters::fingerprintUNet(*pipeline_->unet());
-  job_.beginStage("training", s_.steps);
-  job_.progress(step);
+  job_.beginStage("training", s_.steps, step);
   const auto start = std::chrono::steady_clock::now();
   const int firstStep = step;
   try {
