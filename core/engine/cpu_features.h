@@ -15,7 +15,7 @@ struct CpuFeatures {
 
   /// True where oneDNN has bf16 kernels faster than fp32: AMX or AVX512-BF16.
   /// Measured on an AVX512-BF16 CPU without AMX (2 threads): bf16 matmul 3.5x, 3x3
-  /// convolution 2.8x the fp32 GFLOP/s; the AMX Xeon: 7x and 4.5x.
+  /// convolution 2.8x the fp32 GFLOP/s; on an AMX Xeon (LibTorch 2.x): 7x and 4.5x.
   bool fastBf16() const { return amxBf16 || avx512Bf16; }
   /// "avx2 avx512f avx512_bf16 amx_bf16" (the ones present, /proc/cpuinfo's names).
   std::string summary() const;
